@@ -1,0 +1,34 @@
+"""Write README.md from nbs/index.ipynb without Quarto (`--check`: exit 1 if README.md differs).
+
+Markdown cells are copied; code cells become ```python blocks followed by their text output; cells marked
+`#| hide` are dropped and other `#|` directive lines removed. Links to notebooks are left relative."""
+import json, sys
+from pathlib import Path
+
+root = Path(__file__).resolve().parent.parent
+
+def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
+    cells, parts = json.loads(Path(nb_path).read_text())['cells'], []
+    for c in cells:
+        src = ''.join(c['source'])
+        lines = src.splitlines()
+        if any(l.strip().replace(' ', '') == '#|hide' for l in lines): continue
+        body = '\n'.join(l for l in lines if not l.lstrip().startswith('#|')).strip('\n')
+        if c['cell_type'] == 'markdown':
+            parts.append(body.replace('](0', '](nbs/0'))  # notebook links work from the repository root
+        elif c['cell_type'] == 'code' and body:
+            parts.append(f"```python\n{body}\n```")
+            out = ''.join(''.join(o.get('text', '')) if o['output_type'] == 'stream'
+                          else ''.join(o.get('data', {}).get('text/plain', '')) for o in c.get('outputs', []))
+            if out.strip(): parts.append(f"```\n{out.strip()}\n```")
+    header = '<!-- generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file -->\n\n'
+    return header + '\n\n'.join(parts) + '\n'
+
+if __name__ == '__main__':
+    text, readme = render(), root / 'README.md'
+    if '--check' in sys.argv:
+        if not readme.exists() or readme.read_text() != text:
+            sys.exit("README.md is out of date with nbs/index.ipynb: run `python tools/make_readme.py`")
+        print("README.md matches nbs/index.ipynb")
+    else:
+        readme.write_text(text); print(f"wrote {readme}")
