@@ -15,7 +15,7 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
         if any(l.strip().replace(' ', '') == '#|hide' for l in lines): continue
         body = '\n'.join(l for l in lines if not l.lstrip().startswith('#|')).strip('\n')
         if c['cell_type'] == 'markdown':
-            parts.append(body.replace('](0', '](nbs/0'))  # notebook links work from the repository root
+            parts.append(body.replace('](0', '](nbs/0').replace('](../', ']('))  # links work from the repository root
         elif c['cell_type'] == 'code' and body:
             parts.append(f"```python\n{body}\n```")
             out = ''.join(''.join(o.get('text', '')) if o['output_type'] == 'stream'
