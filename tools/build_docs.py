@@ -108,20 +108,20 @@ def process(nb, nb_path: Path, out: Path):
         if c.cell_type == 'code' and 'default_exp' in d: module = 'jitsr.' + d['default_exp']
     for c in nb.cells:
         if c.cell_type == 'markdown':
-            cells.append(nbformat.v4.new_markdown_cell(render_math(rewrite_links(c.source, nb_path.parent, out))))
+            cells.append(nbformat.v4.new_markdown_cell(render_math(rewrite_links(c.source, nb_path.parent, out)), id=c.get('id')))
             continue
         if c.cell_type != 'code': continue
         d = directives(c.source)
         if 'hide' in d or 'default_exp' in d: continue
         src = strip_directives(c.source)
         if not src: continue
-        cell = nbformat.v4.new_code_cell(src)
+        cell = nbformat.v4.new_code_cell(src, id=c.get('id'))  # the notebook's ids keep the pages stable across builds
         cell.outputs = [] if d.get('output') == 'false' or d.get('eval') == 'false' else c.get('outputs', [])
         if d.get('echo') == 'false': cell.metadata['jupyter'] = {'source_hidden': True}; cell.metadata['transient'] = {'remove_source': True}
         cells.append(cell)
         if module and ('export' in d or 'exports' in d):
             for name in public_names(src):
-                cells.append(nbformat.v4.new_markdown_cell(api_doc(module, name)))
+                cells.append(nbformat.v4.new_markdown_cell(api_doc(module, name), id=f'api-{name}'))
     new = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
     return new
 
