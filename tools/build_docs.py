@@ -11,7 +11,7 @@ turned into MathML at build time (latex2mathml), so pages need no network and no
 embedded in the pages; other local files a notebook links to are copied into `_files/`.
 
 Where Quarto exists, `nbdev-docs` builds nbdev's own site from the same notebooks (nbs/_quarto.yml)."""
-import argparse, ast, html, re, shutil, sys, tempfile
+import argparse, ast, copy, html, re, shutil, sys, tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -94,10 +94,12 @@ def api_doc(module: str, name: str) -> str:
     import importlib
     from nbdev.showdoc import show_doc
     obj = getattr(importlib.import_module(module), name)
-    md = show_doc(obj)._repr_markdown_()
-    md = re.sub(r'^\[source\]\(.*?\)\{.*?\}\s*$', '', md, flags=re.M)
-    md = re.sub(r'^\s*---\s*\n', '', md)  # show_doc's leading rule: the box already separates it
+    md = re.sub(r'^\s*---\s*\n', '', clean_show_doc(show_doc(obj)._repr_markdown_()))  # the box separates it
     return f'<div class="api">{markdown2html_mistune(md)}</div>'
+
+def clean_show_doc(md: str) -> str:
+    "show_doc markdown without nbdev's source link (no repository URL here), formulas in docstrings rendered."
+    return render_math(re.sub(r'^\[source\]\(.*?\)\{.*?\}\s*$', '', md, flags=re.M))
 
 # ---------------------------------------------------------------- one page
 def process(nb, nb_path: Path, out: Path):
@@ -116,7 +118,9 @@ def process(nb, nb_path: Path, out: Path):
         src = strip_directives(c.source)
         if not src: continue
         cell = nbformat.v4.new_code_cell(src, id=c.get('id'))  # the notebook's ids keep the pages stable across builds
-        cell.outputs = [] if d.get('output') == 'false' or d.get('eval') == 'false' else c.get('outputs', [])
+        cell.outputs = [] if d.get('output') == 'false' or d.get('eval') == 'false' else copy.deepcopy(c.get('outputs', []))
+        for o in cell.outputs:   # show_doc cells in the notebook
+            if 'text/markdown' in o.get('data', {}): o['data']['text/markdown'] = clean_show_doc(o['data']['text/markdown'])
         if d.get('echo') == 'false': cell.metadata['jupyter'] = {'source_hidden': True}; cell.metadata['transient'] = {'remove_source': True}
         cells.append(cell)
         if module and ('export' in d or 'exports' in d):
