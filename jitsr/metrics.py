@@ -82,10 +82,16 @@ def summarize(per_image: list[dict]) -> dict:
     return {'n_images': len(cat['psnr_y']), **{k: out[k] for k in METRIC_KEYS}}
 
 # %% ../nbs/01_metrics.ipynb #3b570b96
-def upscaler(name: str, scale: int = 4):
-    "The upscaling function for a model name; for now `bicubic` (trained checkpoints arrive with the training engine)."
+def upscaler(name: str, scale: int = 4, device='cpu'):
+    "The upscaling function `lr -> sr` for `'bicubic'` or the path of a `jitsr-train` checkpoint (its EMA weights)."
     if name == 'bicubic': return lambda lr: bicubic_up(lr, scale)
-    raise ValueError(f"unknown model {name!r} (available: bicubic)")
+    if name.endswith('.pt') or Path(name).is_file():
+        from jitsr.training import load_model              # the training engine comes later in the reading order
+        model = load_model(name, device)
+        if getattr(model, 'scale', scale) != scale: raise ValueError(f"{name} is a x{model.scale} model, not x{scale}")
+        predict = getattr(model, 'predict', model)
+        return lambda lr: predict(lr.to(device)).float().cpu()
+    raise ValueError(f"unknown model {name!r}: use 'bicubic' or the path of a jitsr-train checkpoint")
 
 def evaluate(upscale, files, scale: int = 4, protocol: str = 'standard', progress: bool = True) -> dict:
     "Mean metrics (`METRIC_KEYS`) of `upscale` over image `files`, plus `n_images`, `seconds` and `images_per_s`."
@@ -109,7 +115,7 @@ def _fail(msg: str):
 def jitsr_eval(argv=None):
     "Console script: evaluate a model on every image of a folder and print the metrics as JSON (last line)."
     p = argparse.ArgumentParser(prog='jitsr-eval', description='Evaluate an SR model on a folder of HR images.')
-    p.add_argument('--model', default='bicubic', help="model to evaluate (default: bicubic)")
+    p.add_argument('--model', default='bicubic', help="'bicubic' or a jitsr-train checkpoint path (default: bicubic)")
     p.add_argument('--data', required=True, help='folder (searched recursively) or single image file of HR images')
     p.add_argument('--scale', type=int, default=4, help='upscaling factor (default: 4)')
     p.add_argument('--protocol', choices=PROTOCOLS, default='standard', help='degradation and cropping (default: standard)')
@@ -119,7 +125,7 @@ def jitsr_eval(argv=None):
     files = image_files(a.data)
     if not files: _fail(f"no images ({' '.join(IMAGE_EXTS)}) found in {a.data}")
     try: up = upscaler(a.model, a.scale)
-    except ValueError as e: _fail(str(e))
+    except (ValueError, RuntimeError) as e: _fail(str(e))  # RuntimeError: a bad checkpoint
     import fastprogress.fastprogress as fp
     fp.WRITER_FN = lambda *args, **kw: print(*args, **{**kw, 'file': sys.stderr})  # keep stdout for the JSON line
     try: res = evaluate(up, files, a.scale, a.protocol, progress=sys.stderr.isatty())
