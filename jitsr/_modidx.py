@@ -175,6 +175,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'jitsr.training.TrainingDiverged': ('training.html#trainingdiverged', 'jitsr/training.py'),
                                 'jitsr.training._Progress': ('training.html#_progress', 'jitsr/training.py'),
                                 'jitsr.training._Progress.__init__': ('training.html#_progress.__init__', 'jitsr/training.py'),
+                                'jitsr.training._Progress._plot': ('training.html#_progress._plot', 'jitsr/training.py'),
                                 'jitsr.training._Progress.log': ('training.html#_progress.log', 'jitsr/training.py'),
                                 'jitsr.training._Progress.segment': ('training.html#_progress.segment', 'jitsr/training.py'),
                                 'jitsr.training._Progress.step': ('training.html#_progress.step', 'jitsr/training.py'),
