@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .data import (load_image, to_tensor, quantize, make_pair, bicubic_up, center_square, image_files,
-                        ImageReadError, PROTOCOLS, IMAGE_EXTS)
+                        split_files, ImageReadError, PROTOCOLS, IMAGE_EXTS)
 
 # %% auto #0
 __all__ = ['METRIC_KEYS', 'rgb_to_y', 'crop_border', 'psnr', 'ssim', 'sr_metrics', 'summarize', 'upscaler', 'evaluate',
@@ -119,10 +119,14 @@ def jitsr_eval(argv=None):
     p.add_argument('--data', required=True, help='folder (searched recursively) or single image file of HR images')
     p.add_argument('--scale', type=int, default=4, help='upscaling factor (default: 4)')
     p.add_argument('--protocol', choices=PROTOCOLS, default='standard', help='degradation and cropping (default: standard)')
+    p.add_argument('--split', choices=['all', 'train', 'val'], default='all',
+                   help="evaluate the part of the folder that jitsr-train trains on or holds out (hash split; default: all)")
+    p.add_argument('--val-frac', type=float, default=0.1, help='the held-out fraction of that split (default: 0.1)')
     a = p.parse_args(argv)
     if a.scale < 2: _fail(f"scale must be an integer >= 2, got {a.scale}")
     if not Path(a.data).exists(): _fail(f"no such folder: {a.data}")
     files = image_files(a.data)
+    if a.split != 'all' and Path(a.data).is_dir(): files = split_files(files, a.data, a.val_frac)[a.split == 'val']
     if not files: _fail(f"no images ({' '.join(IMAGE_EXTS)}) found in {a.data}")
     try: up = upscaler(a.model, a.scale)
     except (ValueError, RuntimeError) as e: _fail(str(e))  # RuntimeError: a bad checkpoint
@@ -131,6 +135,6 @@ def jitsr_eval(argv=None):
     try: res = evaluate(up, files, a.scale, a.protocol, progress=sys.stderr.isatty())
     except (ImageReadError, ValueError) as e: _fail(str(e))
     print(file=sys.stderr)
-    out = {'model': a.model, 'data': str(a.data), 'scale': a.scale, 'protocol': a.protocol, **res,
+    out = {'model': a.model, 'data': str(a.data), 'split': a.split, 'scale': a.scale, 'protocol': a.protocol, **res,
            'device': 'cpu', 'torch': torch.__version__, 'machine': platform.machine()}
     print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in out.items()}))
