@@ -30,6 +30,10 @@ class SRModel(nn.Module):
         "The SR estimate used for evaluation."
         return self(lr)
 
+    def _output(self, x: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
+        "The image from the network's last layer `x` (mean removed): plus the RGB mean, or plus bicubic(`lr`) with `bicubic_skip`."
+        return bicubic_up(lr, self.scale) + x if getattr(self, 'bicubic_skip', False) else self.add_mean(x)
+
 class Bicubic(SRModel):
     "Bicubic upsampling (MATLAB's kernel, as in the degradation); nothing to train."
     def __init__(self, scale: int = 4):
@@ -72,18 +76,19 @@ class ResBlock(nn.Module):
 class EDSR(SRModel):
     "EDSR (Lim et al., 2017): `n_blocks` residual blocks of `n_feats` channels, a long skip, pixel-shuffle ×`scale`."
     def __init__(self, n_blocks: int = 16, n_feats: int = 64, res_scale: float = 1.0, scale: int = 4,
-                 img_range: float = 255.0, rgb_mean=DIV2K_MEAN):
+                 img_range: float = 255.0, rgb_mean=DIV2K_MEAN, bicubic_skip: bool = False):
         super().__init__()
-        self.scale, self.img_range = scale, img_range
+        self.scale, self.img_range, self.bicubic_skip = scale, img_range, bicubic_skip
         self.sub_mean, self.add_mean = MeanShift(rgb_mean, -1), MeanShift(rgb_mean, 1)
         self.head = conv3(3, n_feats)
         self.body = nn.Sequential(*[ResBlock(n_feats, res_scale) for _ in range(n_blocks)], conv3(n_feats, n_feats))
         self.tail = nn.Sequential(PixelShuffleUp(scale, n_feats), conv3(n_feats, 3))
+        if bicubic_skip: nn.init.zeros_(self.tail[-1].weight); nn.init.zeros_(self.tail[-1].bias)   # starts at bicubic
 
     def forward(self, lr):
         x = self.head(self.sub_mean(lr) * self.img_range)
         x = x + self.body(x)
-        return self.add_mean(self.tail(x) / self.img_range)
+        return self._output(self.tail(x) / self.img_range, lr)
 
 # %% ../nbs/04_baselines.ipynb #3cd3dba6
 def window_partition(x: torch.Tensor, w: int) -> torch.Tensor:
@@ -172,10 +177,11 @@ class SwinIR(SRModel):
     "SwinIR (Liang et al., 2021) for classical (`upsampler='pixelshuffle'`) or lightweight (`'pixelshuffledirect'`) SR."
     def __init__(self, embed_dim: int = 180, depths=(6,) * 6, heads=(6,) * 6, window: int = 8, mlp_ratio: float = 2.0,
                  upsampler: str = 'pixelshuffle', scale: int = 4, img_range: float = 1.0, rgb_mean=DIV2K_MEAN,
-                 num_feat: int = 64):
+                 num_feat: int = 64, bicubic_skip: bool = False):
         super().__init__()
         if upsampler not in ('pixelshuffle', 'pixelshuffledirect'): raise ValueError(f"unknown upsampler {upsampler!r}")
         self.scale, self.window, self.img_range, self.upsampler = scale, window, img_range, upsampler
+        self.bicubic_skip = bicubic_skip
         self.sub_mean, self.add_mean = MeanShift(rgb_mean, -1), MeanShift(rgb_mean, 1)
         self.conv_first = conv3(3, embed_dim)
         self.patch_norm = nn.LayerNorm(embed_dim)
@@ -189,6 +195,9 @@ class SwinIR(SRModel):
             self.upsample = nn.Sequential(conv3(embed_dim, 3 * scale ** 2), nn.PixelShuffle(scale))
         self._masks = {}
         self.apply(self._init)
+        if bicubic_skip:                                  # the last convolution starts at zero: the model starts at bicubic
+            last = self.conv_last if upsampler == 'pixelshuffle' else self.upsample[0]
+            nn.init.zeros_(last.weight); nn.init.zeros_(last.bias)
 
     @staticmethod
     def _init(m):
@@ -216,7 +225,7 @@ class SwinIR(SRModel):
         x = self.conv_after_body(self.features(x)) + x
         x = self.upsample(x) if self.upsampler == 'pixelshuffledirect' else \
             self.conv_last(self.upsample(self.conv_before_upsample(x)))
-        return self.add_mean(x / self.img_range)[..., :H * self.scale, :W * self.scale]
+        return self._output((x / self.img_range)[..., :H * self.scale, :W * self.scale], lr)
 
 # %% ../nbs/04_baselines.ipynb #8afff832
 BASELINES = {

@@ -12,7 +12,8 @@ from .diffusion import to_model_range
 from .jit import JiT, grid_positions, sincos_2d
 
 # %% auto #0
-__all__ = ['SCHEMES', 'LRTokens', 'Conditioning', 'ChannelConcat', 'TokenConcat', 'AlignedTokens', 'CrossAttend', 'make_scheme']
+__all__ = ['SCHEMES', 'LRTokens', 'Conditioning', 'ChannelConcat', 'TokenConcat', 'AlignedTokens', 'CrossAttend', 'make_scheme',
+           'lr_attention']
 
 # %% ../nbs/06_conditioning.ipynb #527e36ab
 class LRTokens(nn.Module):
@@ -107,3 +108,31 @@ def make_scheme(name: str, width: int, patch_size: int, scale: int, depth: int, 
     if name not in SCHEMES: raise ValueError(f"unknown scheme {name!r} (available: {', '.join(SCHEMES)})")
     cls = SCHEMES[name]
     return cls(width, patch_size, scale, depth, grid) if cls is TokenConcat else cls(width, patch_size, scale, depth)
+
+# %% ../nbs/06_conditioning.ipynb #da69f551
+@torch.no_grad()
+def lr_attention(model, lr, t: float = 0.0, seed: int = 0) -> torch.Tensor:
+    "HR→LR attention probabilities of a joint-attention JiT-SR `model` at time `t`: `(blocks, B, heads, n_hr, n_lr)`."
+    net = model.net
+    if not isinstance(model.scheme, (TokenConcat, AlignedTokens)):
+        raise ValueError("lr_attention needs a scheme with joint HR/LR attention ('token' or 'token-rope')")
+    from jitsr.data import bicubic_up
+    caught = []
+    hooks = [blk.attn.register_forward_hook(lambda m, args, out: caught.append((m, args, out)))
+             for blk in net.blocks[net.cfg.in_context_start:]]
+    try:
+        lr_up = bicubic_up(lr, model.scale)
+        g = torch.Generator().manual_seed(seed)
+        noise = torch.randn(lr_up.shape, generator=g) * model.cfg.noise_scale
+        x_t = t * model.to_target(lr_up, lr_up) + (1 - t) * noise        # x_t = t x + (1 - t) eps, bicubic standing in for x
+        model.denoise(x_t, t, lr, lr_up)
+    finally:
+        for h in hooks: h.remove()
+    n_lr = model.scheme.tokens(lr).shape[1]
+    maps = []
+    for m, (x, angles), out in caught:
+        q, k, v = m.qk(x, angles)
+        a = (q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5).softmax(-1)
+        assert torch.allclose(m.proj(rearrange(a @ v, 'b h n d -> b n (h d)')), out, atol=1e-4)   # the block's own attention
+        maps.append(a[..., n_lr:, :n_lr])                             # HR queries come after the LR tokens
+    return torch.stack(maps)

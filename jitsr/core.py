@@ -19,7 +19,8 @@ from .conditioning import make_scheme, SCHEMES
 from .baselines import BASELINES
 
 # %% auto #0
-__all__ = ['MODELS', 'JiTSRConfig', 'JiTSR', 'as_lr_tensor', 'parse_jitsr_name', 'build_model', 'jitsr_upscale']
+__all__ = ['MODELS', 'JiTSRConfig', 'JiTSR', 'as_lr_tensor', 'shipped_weights', 'parse_jitsr_name', 'build_model',
+           'jitsr_upscale']
 
 # %% ../nbs/07_core.ipynb #35d0e2e5
 @dataclass
@@ -199,24 +200,34 @@ JiTSR.upscale = _upscale
 JiTSR.upscale.__doc__ = "A PIL image 4x larger than `image` (path, PIL, uint8 array or tensor, any size): overlapping tiles, blended."
 
 # %% ../nbs/07_core.ipynb #ba3e562b
-def _save(self: JiTSR, path) -> Path:
+def _save(self: JiTSR, path, dtype: torch.dtype | None = None, record: dict | None = None) -> Path:
     from jitsr.training import save_checkpoint
-    return save_checkpoint({'format': 'jitsr-model-1', 'config': asdict(self.cfg), 'state_dict': self.state_dict()}, path)
+    sd = {k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in self.state_dict().items()}
+    return save_checkpoint({'format': 'jitsr-model-1', 'config': asdict(self.cfg), 'state_dict': sd, 'record': record or {}}, path)
 JiTSR.save = _save
-JiTSR.save.__doc__ = "Write the config and weights to `path` (atomic)."
+JiTSR.save.__doc__ = "Write the config and weights (in `dtype` if given) and a `record` of their origin to `path` (atomic)."
 
-def _load(path, device='cpu') -> JiTSR:
+def shipped_weights() -> Path:
+    "The path of the JiT-SR weights shipped with the package (`JiTSR.load()` without a path)."
+    import jitsr
+    return Path(jitsr.__file__).parent / 'weights' / 'jitsr-T4-concat.pt'
+
+def _load(path=None, device='cpu') -> JiTSR:
     from jitsr.training import load_checkpoint, load_model, CheckpointError
+    if path is None:
+        path = shipped_weights()
+        if not path.exists(): raise CheckpointError(f"the shipped weights {path} are missing: reinstall jitsr or give a checkpoint path")
     sd = load_checkpoint(path, map_location=device)
     if sd.get('format') == 'jitsr-train-1': model = load_model(path, device)
     elif sd.get('format') == 'jitsr-model-1':
         c = dict(sd['config']); model = JiTSR(c.pop('arch'), c.pop('scheme'), c.pop('scale'), c.pop('hr_size'), **c)
-        model.load_state_dict(sd['state_dict'])
+        model.load_state_dict(sd['state_dict'])                         # casts half-precision weights back to float32
+        model.record = sd.get('record', {})
     else: raise CheckpointError(f"{path} is not a jitsr checkpoint")
     if not hasattr(model, 'upscale'): raise CheckpointError(f"{path} holds a {type(model).__name__}, not a JiTSR model")
     return model.to(device).eval()
 JiTSR.load = staticmethod(_load)
-JiTSR.load.__doc__ = "A `JiTSR` from a file written by `save` or by `jitsr-train` (EMA weights), in eval mode."
+JiTSR.load.__doc__ = "A `JiTSR` from a file written by `save` or by `jitsr-train` (EMA weights), in eval mode; no path: the shipped model."
 
 # %% ../nbs/07_core.ipynb #493dcfcd
 MODELS = dict(BASELINES)
@@ -245,7 +256,7 @@ def jitsr_upscale(argv=None):
     "Console script: upscale an image file x4 with a JiT-SR checkpoint."
     p = argparse.ArgumentParser(prog='jitsr-upscale', description='Upscale an image x4 with a JiT-SR model.')
     p.add_argument('input'); p.add_argument('output')
-    p.add_argument('--checkpoint', required=True, help='a file from JiTSR.save or jitsr-train')
+    p.add_argument('--checkpoint', default=None, help='a file from JiTSR.save or jitsr-train (default: the shipped model)')
     p.add_argument('--steps', type=int, default=None, help='ODE steps (default: the model\'s, 1 = one call at t = 0)')
     p.add_argument('--solver', choices=['euler', 'heun'], default=None)
     p.add_argument('--seed', type=int, default=0)

@@ -83,22 +83,24 @@ def summarize(per_image: list[dict]) -> dict:
 
 # %% ../nbs/01_metrics.ipynb #3b570b96
 def upscaler(name: str, scale: int = 4, device='cpu'):
-    "The upscaling function `lr -> sr` for `'bicubic'` or the path of a `jitsr-train` checkpoint (its EMA weights)."
+    "The upscaling function `lr -> sr` for `'bicubic'`, `'jitsr'` (the shipped JiT-SR) or a checkpoint path (EMA weights)."
     if name == 'bicubic': return lambda lr: bicubic_up(lr, scale)
-    if name.endswith('.pt') or Path(name).is_file():
-        from jitsr.training import load_model              # the training engine comes later in the reading order
-        model = load_model(name, device)
+    if name == 'jitsr' or name.endswith('.pt') or Path(name).is_file():
+        from jitsr.training import load_model, load_checkpoint   # the engine and the models come later in the reading order
+        from jitsr.core import JiTSR
+        if name == 'jitsr' or load_checkpoint(name).get('format') == 'jitsr-model-1': model = JiTSR.load(None if name == 'jitsr' else name, device)
+        else: model = load_model(name, device)
         if getattr(model, 'scale', scale) != scale: raise ValueError(f"{name} is a x{model.scale} model, not x{scale}")
         predict = getattr(model, 'predict', model)
         return lambda lr: predict(lr.to(device)).float().cpu()
-    raise ValueError(f"unknown model {name!r}: use 'bicubic' or the path of a jitsr-train checkpoint")
+    raise ValueError(f"unknown model {name!r}: use 'bicubic', 'jitsr' or the path of a checkpoint")
 
 def evaluate(upscale, files, scale: int = 4, protocol: str = 'standard', progress: bool = True) -> dict:
     "Mean metrics (`METRIC_KEYS`) of `upscale` over image `files`, plus `n_images`, `seconds` and `images_per_s`."
-    from fastprogress.fastprogress import progress_bar
     files = list(files)
     if not files: raise ValueError("no images to evaluate")
     start, per_image = time.perf_counter(), []
+    if progress: from fastprogress.fastprogress import progress_bar   # optional: not installed on every GPU machine
     for f in (progress_bar(files) if progress else files):
         img = load_image(f)
         if protocol == 'talk': img = center_square(img, 256)
@@ -115,7 +117,7 @@ def _fail(msg: str):
 def jitsr_eval(argv=None):
     "Console script: evaluate a model on every image of a folder and print the metrics as JSON (last line)."
     p = argparse.ArgumentParser(prog='jitsr-eval', description='Evaluate an SR model on a folder of HR images.')
-    p.add_argument('--model', default='bicubic', help="'bicubic' or a jitsr-train checkpoint path (default: bicubic)")
+    p.add_argument('--model', default='bicubic', help="'bicubic', 'jitsr' (the shipped JiT-SR) or a checkpoint path (default: bicubic)")
     p.add_argument('--data', required=True, help='folder (searched recursively) or single image file of HR images')
     p.add_argument('--scale', type=int, default=4, help='upscaling factor (default: 4)')
     p.add_argument('--protocol', choices=PROTOCOLS, default='standard', help='degradation and cropping (default: standard)')

@@ -42,6 +42,7 @@ class TrainConfig:
     log_every: int = 10
     ckpt_every: int = 100
     eval_every: int = 0                   # 0: validate at the end only
+    eval_minutes: float = 0.0             # also validate after every this many minutes of training (0: off)
     max_val_images: int = 20
     seed: int = 0
     num_workers: int = 0
@@ -299,6 +300,11 @@ class Trainer:
         c = self.cfg
         return (c.steps is not None and self.step >= c.steps) or (c.minutes is not None and self.elapsed >= 60 * c.minutes)
 
+    def _next_eval(self) -> float:
+        "Training seconds at which the next time-based validation is due (`inf` when `eval_minutes` is off)."
+        e = 60 * self.cfg.eval_minutes
+        return (math.floor(self.elapsed / e) + 1) * e if e > 0 else math.inf
+
     def validate(self) -> dict:
         "Y-PSNR/SSIM of the EMA (or raw) weights on the validation images."
         if not self.val_files: return {}
@@ -323,6 +329,7 @@ class Trainer:
         bars = _Progress(self.progress, self.step, c.steps, c.eval_every or c.ckpt_every or 100, self.quiet)
         amp = c.amp and dev.type == 'cuda'
         t_last, n_img, last_loss = time.perf_counter(), 0, float('nan')
+        next_eval = self._next_eval()
         self.model.train()
         for lr_img, hr_img in dl:
             if self._done(): break
@@ -352,14 +359,15 @@ class Trainer:
                 self._record(rec)
                 bars.log(f"step {self.step}{'/' + str(c.steps) if c.steps else ''}  loss {loss_val:.5f}  "
                          f"lr {rec['lr']:.2e}  {rec['images_per_s']:.1f} img/s  {self.elapsed:.0f}s", self.step, loss_val)
-            if c.eval_every and self.step % c.eval_every == 0 and not self._done():
+            if ((c.eval_every and self.step % c.eval_every == 0) or self.elapsed >= next_eval) and not self._done():
                 v = self.validate()
-                if v: self._record({'step': self.step, **v}); bars.log(f"step {self.step}  val {v}", self.step, psnr=v['psnr_y'])
+                if v: self._record({'step': self.step, 'elapsed_s': round(self.elapsed, 2), **v}); bars.log(f"step {self.step}  val {v}", self.step, psnr=v['psnr_y'])
+                next_eval = self._next_eval()
             if self.step % c.ckpt_every == 0: self.save()
             t_last = time.perf_counter()                    # time spent validating/saving is not training time
         final = self.validate()
         if final:
-            self._record({'step': self.step, 'final': True, **final})
+            self._record({'step': self.step, 'final': True, 'elapsed_s': round(self.elapsed, 2), **final})
             bars.log(f"step {self.step}  final val {final}", self.step, psnr=final['psnr_y'])
         self.save()
         return self.ckpt_path if self.rank == 0 else None

@@ -1,7 +1,7 @@
 """Write README.md from nbs/index.ipynb without Quarto (`--check`: exit 1 if README.md differs).
 
 Markdown cells are copied; code cells become ```python blocks followed by their text output; cells marked
-`#| hide` are dropped and other `#|` directive lines removed. Links to notebooks are left relative."""
+`#| hide` are dropped, `#| echo: false` cells show only their output, and other `#|` directive lines are removed. Links to notebooks are left relative."""
 import json, sys
 from pathlib import Path
 
@@ -17,7 +17,7 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
         if c['cell_type'] == 'markdown':
             parts.append(body.replace('](0', '](nbs/0').replace('](../', ']('))  # links work from the repository root
         elif c['cell_type'] == 'code' and body:
-            parts.append(f"```python\n{body}\n```")
+            if not any(l.strip().replace(' ', '') == '#|echo:false' for l in lines): parts.append(f"```python\n{body}\n```")
             out = ''.join(''.join(o.get('text', '')) if o['output_type'] == 'stream'
                           else ''.join(o.get('data', {}).get('text/plain', '')) for o in c.get('outputs', []))
             if out.strip(): parts.append(f"```\n{out.strip()}\n```")
