@@ -114,7 +114,7 @@ def make_scheme(name: str, width: int, patch_size: int, scale: int, depth: int, 
 def lr_attention(model, lr, t: float = 0.0, seed: int = 0) -> torch.Tensor:
     "HR→LR attention probabilities of a joint-attention JiT-SR `model` at time `t`: `(blocks, B, heads, n_hr, n_lr)`."
     net = model.net
-    if not isinstance(model.scheme, (TokenConcat, AlignedTokens)):
+    if 'in_context_start' not in model.scheme.jit_overrides():       # only the joint-attention schemes place LR tokens in the sequence
         raise ValueError("lr_attention needs a scheme with joint HR/LR attention ('token' or 'token-rope')")
     from jitsr.data import bicubic_up
     caught = []
