@@ -85,7 +85,7 @@ class JiTSR(nn.Module):
 # %% ../nbs/07_core.ipynb #152be743
 @torch.no_grad()
 def _sample(self: JiTSR, lr, steps: int | None = None, solver: str | None = None, n_samples: int = 1,
-            seed: int | None = None, lr_up=None):
+            seed: int | list | None = None, lr_up=None):
     q = self.net.cfg.patch_size // self.scale
     h, w = lr.shape[-2:]
     ph, pw = -h % q, -w % q
@@ -95,13 +95,18 @@ def _sample(self: JiTSR, lr, steps: int | None = None, solver: str | None = None
         if lr_up is not None: lr_up = F.pad(lr_up, (0, pw * self.scale, 0, ph * self.scale), mode=mode)
     if lr_up is None: lr_up = bicubic_up(lr, self.scale)
     if n_samples > 1: lr, lr_up = lr.repeat_interleave(n_samples, 0), lr_up.repeat_interleave(n_samples, 0)
-    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    g = torch.Generator().manual_seed(seed) if isinstance(seed, int) else None
+    noise = None
+    if isinstance(seed, (list, tuple)):               # one seed per LR image: its noise does not depend on the batch
+        if len(seed) * n_samples != lr.shape[0]: raise ValueError(f"{len(seed)} seeds for {lr.shape[0] // n_samples} images")
+        noise = torch.cat([torch.randn((n_samples, *lr_up.shape[1:]), generator=torch.Generator().manual_seed(s)) for s in seed])
     x = self.fm.sample(lambda x_t, t: self.denoise(x_t, t, lr, lr_up), lr_up.shape, steps or self.cfg.sample_steps,
-                       solver or self.cfg.solver, generator=g, device=lr.device)
+                       solver or self.cfg.solver, generator=g, device=lr.device, noise=noise)
     sr = self.from_target(x, lr_up)[..., :h * self.scale, :w * self.scale]
     return sr.unflatten(0, (-1, n_samples)) if n_samples > 1 else sr
 JiTSR.sample = _sample
-JiTSR.sample.__doc__ = "HR samples `(B, 3, 4h, 4w)` (or `(B, n, 3, 4h, 4w)`) in [0, 1] (unclamped) for LR `(B, 3, h, w)`; `lr_up` if precomputed."
+JiTSR.sample.__doc__ = ("HR samples `(B, 3, 4h, 4w)` (or `(B, n, 3, 4h, 4w)`) in [0, 1] (unclamped) for LR `(B, 3, h, w)`; "
+                        "`seed`: one for the batch or one per image; `lr_up` if precomputed.")
 
 def _predict(self: JiTSR, lr):
     t = self.cfg.hr_size // self.scale
@@ -154,47 +159,48 @@ def as_lr_tensor(image) -> torch.Tensor:
 
 @torch.no_grad()
 def _upscale(self: JiTSR, image, steps: int | None = None, solver: str | None = None, seed: int = 0,
-             tile: int | None = None, overlap: int | None = None, batch_size: int = 8, progress: bool = False) -> Image.Image:
+             tile: int | None = None, overlap: int | None = None, batch_size: int = 64, progress: bool = False) -> Image.Image:
     lr = as_lr_tensor(image)
     dev = next(self.parameters()).device
     s, (H, W) = self.scale, lr.shape[-2:]
     tile = min(tile or self.cfg.hr_size // s, max(H, W))
     overlap = tile // 4 if overlap is None else overlap
-    q = self.net.cfg.patch_size // s
     tile_h, tile_w = min(tile, H), min(tile, W)
     ys, xs = _starts(H, tile_h, max(tile_h - overlap, 1)), _starts(W, tile_w, max(tile_w - overlap, 1))
     out = np.zeros((H * s, W * s, 3), np.uint8)
-    wx = _ramp(tile_w * s, overlap * s if len(xs) > 1 else 0)
-    wy = _ramp(tile_h * s, overlap * s if len(ys) > 1 else 0)
+    wgt = _ramp(tile_h * s, overlap * s if len(ys) > 1 else 0)[:, None] * _ramp(tile_w * s, overlap * s if len(xs) > 1 else 0)[None]
     bar = None
     if progress:
         from fastprogress.fastprogress import progress_bar
         bar = progress_bar(range(len(ys) * len(xs))); bar.update(0)
+    def flush(acc, wsum, n):                          # the first n accumulated rows, normalised, as 8-bit
+        return (acc[:, :n] / wsum[:n].clamp_min(1e-12)).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
     done, acc_top, acc, wsum = 0, 0, None, None
     for yi, y in enumerate(ys):
         # rows [acc_top, y*s) are final once the row of tiles starting at y begins: write them out
         if acc is not None and y * s > acc_top:
             n = y * s - acc_top
-            out[acc_top:acc_top + n] = (acc[:, :n] / wsum[:n].clamp_min(1e-12)).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
+            out[acc_top:acc_top + n] = flush(acc, wsum, n)
             acc, wsum, acc_top = acc[:, n:], wsum[n:], y * s
         need = y * s + tile_h * s - acc_top
         if acc is None: acc, wsum = torch.zeros(3, need, W * s), torch.zeros(need, W * s)
         elif acc.shape[1] < need:
             acc = torch.cat([acc, torch.zeros(3, need - acc.shape[1], W * s)], 1)
             wsum = torch.cat([wsum, torch.zeros(need - wsum.shape[0], W * s)], 0)
+        strip_up = _tile_up(lr, y, 0, tile_h, W, s)    # the whole row's bicubic once, exact as in the whole image
+        r0 = y * s - acc_top
         for b0 in range(0, len(xs), batch_size):
             xb = xs[b0:b0 + batch_size]
             tiles = torch.cat([lr[..., y:y + tile_h, x:x + tile_w] for x in xb]).to(dev)
-            ups = torch.cat([_tile_up(lr, y, x, tile_h, tile_w, s) for x in xb]).to(dev)
-            sr = self.sample(tiles, steps=steps, solver=solver, seed=seed + yi * len(xs) + b0, lr_up=ups).float().cpu()
+            ups = torch.cat([strip_up[..., x * s:(x + tile_w) * s] for x in xb]).to(dev)
+            seeds = [seed + yi * len(xs) + b0 + i for i in range(len(xb))]     # one per tile: any batch size, same image
+            sr = self.sample(tiles, steps=steps, solver=solver, seed=seeds, lr_up=ups).float().cpu()
             for x, t in zip(xb, sr):
-                r0 = y * s - acc_top
-                wgt = wy[:, None] * wx[None]
                 acc[:, r0:r0 + tile_h * s, x * s:(x + tile_w) * s] += t * wgt
                 wsum[r0:r0 + tile_h * s, x * s:(x + tile_w) * s] += wgt
             done += len(xb)
             if bar is not None: bar.update(done)
-    out[acc_top:] = (acc / wsum.clamp_min(1e-12)).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()[:H * s - acc_top]
+    out[acc_top:] = flush(acc, wsum, H * s - acc_top)
     return Image.fromarray(out)
 JiTSR.upscale = _upscale
 JiTSR.upscale.__doc__ = "A PIL image 4x larger than `image` (path, PIL, uint8 array or tensor, any size): overlapping tiles, blended."

@@ -128,7 +128,8 @@ class FlowMatching:
         return v_loss(x_fn(x_t, t), x, x_t, t, self.t_eps).mean()
 
     def sample(self, x_fn: Callable, shape, steps: int = 50, solver: str = 'heun', t_eps: float = 0.0,
-               generator: torch.Generator | None = None, device=None, return_path: bool = False):
-        "Draw samples of `shape` by integrating the ODE of the x-predictor `x_fn(x_t, t)` from noise."
-        x0 = torch.randn(shape, generator=generator).to(device) * self.noise_scale
+               generator: torch.Generator | None = None, device=None, return_path: bool = False, noise=None):
+        "Draw samples of `shape` by integrating the ODE of the x-predictor `x_fn(x_t, t)` from noise (standard `noise` if given)."
+        if noise is None: noise = torch.randn(shape, generator=generator)
+        x0 = noise.to(device) * self.noise_scale
         return sample_ode(x_pred_velocity(x_fn, t_eps), x0, steps, solver, return_path)

@@ -1,61 +1,105 @@
-"""Peak memory of `JiTSR.upscale` on a large photo (the design bounds it to the 8-bit output plus one strip of tiles).
+"""Peak memory and speed of `jitsr-upscale` on a 12-megapixel photo (the design bounds memory to the 8-bit output plus
+one strip of tiles).
 
-    python tools/bench_upscale_memory.py --size 4000x3000 --out benchmarks/upscale_memory.json
+    python tools/bench_upscale_memory.py --out benchmarks/upscale_memory.json
 
-Each measurement runs in a fresh process and reports its peak resident set size (ru_maxrss) and time. Two models:
-`--model tiny` (a 2-block JiT-SR with the shipped model's tiling: same buffers and strips, 1/50 of the compute, so the
-whole 4000x3000 image runs in minutes) and `--model shipped` for the first `--rows` rows of tiles only (the
-network's own activations, a batch of 8 tiles, add to the tiny model's figure by that much).
+Every measurement is the real console script `jitsr-upscale IN OUT --checkpoint C` in a fresh process; its peak
+resident set size (ru_maxrss of the child) and wall time are recorded. The input is a 4000x3000 crop of a real photo
+(`--photo`, default: Dragonfly_by_Bolly.jpg of the shared data, else a bundled photo enlarged). Two models:
+
+- `tiny`: a 2-block JiT-SR with the shipped model's tiling (same tile and overlap, so the same number of tiles, strips
+  and buffers) and 1/100 of its compute: the whole 4000x3000 photo, start to written PNG, in minutes;
+- `shipped`: the shipped model on the first `--rows` rows of tiles (a 4000-pixel-wide strip), which gives its speed in
+  tiles per second; `--full` also runs it on the whole photo (about half an hour on 2 CPU cores).
 """
 from __future__ import annotations
-import argparse, json, sys, subprocess, platform, datetime, time
+import argparse, json, sys, os, subprocess, platform, datetime, time, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-CHILD = r'''
-import sys, time, resource, json, torch
-sys.path.insert(0, {root!r})
-from PIL import Image
-from jitsr.core import JiTSR
-from jitsr.data import find_data, load_image
-w, h, which, rows = {w}, {h}, {which!r}, {rows}
-torch.manual_seed(0)
-src = load_image(sorted((find_data('photos') / 'train').glob('*.png'))[0]).resize((w, h), Image.BICUBIC)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-if which == 'tiny': m = JiTSR('T/4', 'concat', hr_size=48, width=32, depth=2, heads=2, bottleneck=8).eval()
-else: m = JiTSR.load()
-if rows: src = src.crop((0, 0, w, min(h, rows * 9 + 3)))      # the first rows of tiles (stride 9 LR pixels)
-t0 = time.perf_counter()
-out = m.upscale(src)
-path = '/tmp/_bench_upscale.png'; out.save(path)
-print(json.dumps({{'seconds': round(time.perf_counter() - t0, 1), 'peak_rss_mib': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                  'rss_after_input_mib': round(base / 1024, 1), 'output': list(out.size)}}))
-'''
+SHARED_PHOTO = ROOT.parent / 'shared' / 'data' / 'photos' / 'Dragonfly_by_Bolly.jpg'
 
 
-def run(w, h, which, rows=0):
-    code = CHILD.format(root=str(ROOT), w=w, h=h, which=which, rows=rows)
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+CHILD = ("import sys, json, resource; from jitsr.core import jitsr_upscale; jitsr_upscale(sys.argv[1:]); "
+         "print(json.dumps({'peak_rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))")
+
+
+def cli(inp: Path, out: Path, checkpoint: Path | None) -> dict:
+    "Run `jitsr-upscale` in a fresh process: wall seconds and that process's own peak RSS."
+    cmd = [sys.executable, '-c', CHILD, str(inp), str(out)] + (['--checkpoint', str(checkpoint)] if checkpoint else [])
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    secs = time.perf_counter() - t0
     if r.returncode: raise SystemExit(r.stderr[-2000:])
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    peak = json.loads(r.stdout.strip().splitlines()[-1])['peak_rss_kib']
+    return {'seconds': round(secs, 1), 'peak_rss_mib': round(peak / 1024, 1)}
+
+
+def tiles_of(model, w: int, h: int) -> int:
+    from jitsr.core import _starts
+    t = model.cfg.hr_size // model.scale
+    o = t // 4
+    return len(_starts(h, min(t, h), t - o)) * len(_starts(w, min(t, w), t - o))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--size', default='4000x3000'); ap.add_argument('--rows', type=int, default=2)
+    ap.add_argument('--size', default='4000x3000')
+    ap.add_argument('--photo', default=str(SHARED_PHOTO))
+    ap.add_argument('--rows', type=int, default=4, help='rows of tiles for the shipped model')
+    ap.add_argument('--full', action='store_true', help='also the shipped model on the whole photo')
     ap.add_argument('--out', default=str(ROOT / 'benchmarks' / 'upscale_memory.json'))
     a = ap.parse_args(argv)
-    w, h = map(int, a.size.lower().split('x'))
-    recs = [{'model': 'tiny (same tiling)', 'input': [w, h], **run(w, h, 'tiny')},
-            {'model': f'shipped, first {a.rows} rows of tiles', 'input': [w, min(h, a.rows * 9 + 3)], **run(w, h, 'shipped', a.rows)}]
     import torch
-    res = {'records': recs, 'output_bytes_8bit': 16 * w * h * 3, 'torch': str(torch.__version__), 'threads': torch.get_num_threads(),
-           'machine': platform.machine(), 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+    from PIL import Image
+    from jitsr.core import JiTSR
+    from jitsr.data import find_data, load_image
+    w, h = map(int, a.size.lower().split('x'))
+    tmp = Path(tempfile.mkdtemp())
+    if Path(a.photo).is_file() and min(Image.open(a.photo).size) >= min(w, h) and max(Image.open(a.photo).size) >= max(w, h):
+        src, origin = load_image(a.photo), Path(a.photo).name
+        W0, H0 = src.size
+        src = src.crop(((W0 - w) // 2, (H0 - h) // 2, (W0 - w) // 2 + w, (H0 - h) // 2 + h))
+    else:
+        f = sorted((find_data('photos') / 'test').glob('*.png'))[0]
+        src, origin = load_image(f).resize((w, h), Image.BICUBIC), f'{f.name}, enlarged'
+    inp = tmp / 'in.png'; src.save(inp)
+    shipped = JiTSR.load()
+    stride = shipped.cfg.hr_size // shipped.scale - (shipped.cfg.hr_size // shipped.scale) // 4
+    strip_h = a.rows * stride + (shipped.cfg.hr_size // shipped.scale - stride)
+    strip = tmp / 'strip.png'; src.crop((0, 0, w, strip_h)).save(strip)
+    torch.manual_seed(0)
+    tiny = JiTSR('T/4', 'concat', hr_size=shipped.cfg.hr_size, width=32, depth=2, heads=2, bottleneck=8).eval()
+    tiny.save(tmp / 'tiny.pt')
+    runs = [('shipped', 'shipped model, first rows of tiles', strip, None, (w, strip_h)),
+            ('tiny', 'tiny model, same tiling, whole photo', inp, tmp / 'tiny.pt', (w, h))]
+    if a.full: runs.append(('shipped', 'shipped model, whole photo', inp, None, (w, h)))
+    recs = []
+    for which, what, path, ckpt, (iw, ih) in runs:
+        r = cli(path, tmp / 'out.png', ckpt)
+        n = tiles_of(shipped, iw, ih)
+        recs.append({'model': which, 'what': what, 'input': [iw, ih], 'output': [4 * iw, 4 * ih], 'tiles': n, **r,
+                     'tiles_per_s': round(n / r['seconds'], 1)})
+        print(recs[-1], flush=True)
+    ship = next(r for r in recs if r['model'] == 'shipped')
+    n_full = tiles_of(shipped, w, h)
+    res = {'photo': origin, 'size': [w, h], 'records': recs, 'output_bytes_8bit': 16 * w * h * 3,
+           'tiles_whole_photo': n_full, 'shipped_whole_photo_minutes_at_strip_speed': round(n_full / ship['tiles_per_s'] / 60, 1),
+           'torch': str(torch.__version__), 'threads': torch.get_num_threads(), 'cpu_count': os.cpu_count(),
+           'machine': platform.machine(), 'processor': _cpu_name(),
+           'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
            'command': ' '.join(['python', 'tools/bench_upscale_memory.py'] + (argv if argv is not None else sys.argv[1:]))}
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
-    for r in recs: print(r)
     print(a.out)
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor()
 
 
 if __name__ == '__main__':

@@ -1,0 +1,64 @@
+"""Short probes of a recipe change for one JiT-SR row of the `cpu` preset, judged on its validation crops only.
+
+    python tools/probe_token_recipe.py 'tok_lr2={"run": "JiT-SR T/4 token", "lr": 2e-4}' \
+        'rope_pz1={"run": "JiT-SR T/4 token-rope", "model_kwargs": {"p_zero": 1.0}}' \
+        'rope_tie={"run": "JiT-SR T/4 token-rope", "tie_qk": true}'
+
+Each probe trains the named row of `PRESETS['cpu']` with the given overrides (RunSpec fields, `model_kwargs`, and
+`tie_qk`: start every key projection equal to its query projection, a locality prior for the schemes whose LR tokens
+share the HR patches' RoPE positions) for the row's minutes, validating on the preset's held-out validation crops
+(never on the test sets), and appends a record to `results/token-recipe-probes/probes.jsonl`.
+"""
+from __future__ import annotations
+import sys, json, time, platform, datetime
+from dataclasses import replace
+from pathlib import Path
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@torch.no_grad()
+def tie_qk(m):
+    "Keys start equal to queries in the attention that reads LR tokens (joint attention, or the cross-attention)."
+    for blk in m.net.blocks:
+        if m.cfg.scheme == 'cross' and blk.cross is not None:
+            D = blk.cross.q.weight.shape[0]
+            blk.cross.kv.weight[:D] = blk.cross.q.weight; blk.cross.kv.bias[:D] = blk.cross.q.bias
+        elif m.cfg.scheme in ('token', 'token-rope'):
+            D = blk.attn.proj.weight.shape[0]
+            blk.attn.qkv.weight[D:2 * D] = blk.attn.qkv.weight[:D]; blk.attn.qkv.bias[D:2 * D] = blk.attn.qkv.bias[:D]
+    return m
+
+
+def main(argv):
+    import jitsr.core as core
+    from jitsr.reproduce import PRESETS, gather_data, train_run, _val_crops
+    from jitsr.metrics import evaluate
+    from jitsr.data import bicubic_up
+    p = PRESETS['cpu']
+    train, heldout, _ = gather_data(p)
+    work = Path('/tmp/jitsr-probes'); work.mkdir(exist_ok=True)
+    val = _val_crops(heldout, p.val_images, p.val_crop, work / 'val_crops')
+    bic = round(evaluate(lambda lr: bicubic_up(lr, 4), val, progress=False)['psnr_y'], 4)
+    out = ROOT / 'results' / 'token-recipe-probes'; out.mkdir(parents=True, exist_ok=True)
+    build = core.build_model
+    for arg in argv:
+        label, js = arg.split('=', 1); kw = json.loads(js)
+        run, tie = kw.pop('run'), kw.pop('tie_qk', False)
+        base = next(r for r in p.runs if r.label == run)
+        spec = replace(base, model_kwargs={**base.model_kwargs, **kw.pop('model_kwargs', {})}, **kw)
+        core.build_model = (lambda name, **k: tie_qk(build(name, **k))) if tie else build
+        t0 = time.time()
+        _, recs = train_run(spec, train, val, work / label, p.curve_points)
+        rec = {'label': label, 'run': run, 'tie_qk': tie, 'lr': spec.lr, 'model_kwargs': spec.model_kwargs, 'minutes': spec.minutes,
+               'val_bicubic_psnr_y': bic, 'val': [{k: r[k] for k in ('step', 'elapsed_s', 'psnr_y')} for r in recs if 'psnr_y' in r],
+               'wall_s': round(time.time() - t0), 'threads': torch.get_num_threads(), 'machine': platform.machine(),
+               'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
+        with open(out / 'probes.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+        print(label, 'final', rec['val'][-1]['psnr_y'], 'bicubic', bic, flush=True)
+    core.build_model = build
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
