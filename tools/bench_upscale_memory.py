@@ -10,7 +10,7 @@ resident set size (ru_maxrss of the child) and wall time are recorded. The input
 - `tiny`: a 2-block JiT-SR with the shipped model's tiling (same tile and overlap, so the same number of tiles, strips
   and buffers) and 1/100 of its compute: the whole 4000x3000 photo, start to written PNG, in minutes;
 - `shipped`: the shipped model on the first `--rows` rows of tiles (a 4000-pixel-wide strip), which gives its speed in
-  tiles per second; `--full` also runs it on the whole photo (about half an hour on 2 CPU cores).
+  tiles per second; `--full` also runs it on the whole photo (about 25 minutes on 2 CPU cores).
 """
 from __future__ import annotations
 import argparse, json, sys, os, subprocess, platform, datetime, time, tempfile
