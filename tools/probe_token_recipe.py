@@ -6,7 +6,7 @@
 
 Each probe trains the named row of `PRESETS['cpu']` with the given overrides (RunSpec fields, `model_kwargs`, and
 `tie_qk`: start every key projection equal to its query projection, a locality prior for the schemes whose LR tokens
-share the HR patches' RoPE positions) for the row's minutes, validating on the preset's held-out validation crops
+share the HR patches' RoPE positions; `open_gates`: start the adaLN gates of the sub-layers that read LR tokens at 1) for the row's minutes, validating on the preset's held-out validation crops
 (never on the test sets), and appends a record to `results/token-recipe-probes/probes.jsonl`.
 """
 from __future__ import annotations
@@ -31,6 +31,17 @@ def tie_qk(m):
     return m
 
 
+@torch.no_grad()
+def open_gates(m):
+    """adaLN-Zero starts every gate at 0, so LR tokens cannot reach the HR stream before the zero-initialised output
+    layer has learnt something from it (a saddle); start the gates of the sub-layers that read LR tokens at 1 instead."""
+    D = m.net.blocks[0].attn.proj.weight.shape[0]
+    for i, blk in enumerate(m.net.blocks):
+        if m.cfg.scheme == 'cross' and blk.cross is not None: blk.ada_c.bias[2 * D:3 * D] = 1.0
+        elif m.cfg.scheme in ('token', 'token-rope') and i >= m.net.cfg.in_context_start: blk.ada.bias[2 * D:3 * D] = 1.0
+    return m
+
+
 def main(argv):
     import jitsr.core as core
     from jitsr.reproduce import PRESETS, gather_data, train_run, _val_crops
@@ -45,13 +56,13 @@ def main(argv):
     build = core.build_model
     for arg in argv:
         label, js = arg.split('=', 1); kw = json.loads(js)
-        run, tie = kw.pop('run'), kw.pop('tie_qk', False)
+        run, tie, gates = kw.pop('run'), kw.pop('tie_qk', False), kw.pop('open_gates', False)
         base = next(r for r in p.runs if r.label == run)
         spec = replace(base, model_kwargs={**base.model_kwargs, **kw.pop('model_kwargs', {})}, **kw)
-        core.build_model = (lambda name, **k: tie_qk(build(name, **k))) if tie else build
+        core.build_model = lambda name, **k: (open_gates if gates else (lambda m: m))((tie_qk if tie else (lambda m: m))(build(name, **k)))
         t0 = time.time()
         _, recs = train_run(spec, train, val, work / label, p.curve_points)
-        rec = {'label': label, 'run': run, 'tie_qk': tie, 'lr': spec.lr, 'model_kwargs': spec.model_kwargs, 'minutes': spec.minutes,
+        rec = {'label': label, 'run': run, 'tie_qk': tie, 'open_gates': gates, 'lr': spec.lr, 'model_kwargs': spec.model_kwargs, 'minutes': spec.minutes,
                'val_bicubic_psnr_y': bic, 'val': [{k: r[k] for k in ('step', 'elapsed_s', 'psnr_y')} for r in recs if 'psnr_y' in r],
                'wall_s': round(time.time() - t0), 'threads': torch.get_num_threads(), 'machine': platform.machine(),
                'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
