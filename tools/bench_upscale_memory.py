@@ -8,7 +8,7 @@ resident set size (ru_maxrss of the child) and wall time are recorded. The input
 (`--photo`, default: Dragonfly_by_Bolly.jpg of the shared data, else a bundled photo enlarged). Two models:
 
 - `tiny`: a 2-block JiT-SR with the shipped model's tiling (same tile and overlap, so the same number of tiles, strips
-  and buffers) and 1/100 of its compute: the whole 4000x3000 photo, start to written PNG, in minutes;
+  and buffers) and 52 k parameters instead of 4.2 M: the whole 4000x3000 photo, start to written PNG, in minutes;
 - `shipped`: the shipped model on the first `--rows` rows of tiles (a 4000-pixel-wide strip), which gives its speed in
   tiles per second; `--full` also runs it on the whole photo (about 25 minutes on 2 CPU cores).
 """
