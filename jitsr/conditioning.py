@@ -62,7 +62,7 @@ class TokenConcat(Conditioning):
     def forward(self, net: JiT, x_t, t, lr, lr_up):
         gh, gw = lr.shape[-2] // self.tokens.q, lr.shape[-1] // self.tokens.q
         tok = self.tokens(lr) + self.positions(gh, gw)
-        return net(x_t, t, cond=tok.mean(1), context=tok.to(x_t.dtype))
+        return net(x_t, t, cond=tok.mean(1), context=tok.to(x_t.dtype), context_pos=grid_positions(gh, gw), context_rope=False)
 
 # %% ../nbs/06_conditioning.ipynb #e1ace928
 class AlignedTokens(Conditioning):
@@ -130,9 +130,10 @@ def lr_attention(model, lr, t: float = 0.0, seed: int = 0) -> torch.Tensor:
         for h in hooks: h.remove()
     n_lr = model.scheme.tokens(lr).shape[1]
     maps = []
-    for m, (x, angles), out in caught:
+    for m, (x, angles, *bias), out in caught:
         q, k, v = m.qk(x, angles)
-        a = (q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5).softmax(-1)
+        logits = q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5
+        a = (logits if not bias or bias[0] is None else logits + bias[0]).softmax(-1)   # the locality prior, if any
         assert torch.allclose(m.proj(rearrange(a @ v, 'b h n d -> b n (h d)')), out, atol=1e-4)   # the block's own attention
         maps.append(a[..., n_lr:, :n_lr])                             # HR queries come after the LR tokens
     return torch.stack(maps)

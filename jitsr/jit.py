@@ -13,8 +13,8 @@ from einops import rearrange
 
 # %% auto #0
 __all__ = ['JIT_SIZES', 'RMSNorm', 'BottleneckPatchEmbed', 'sincos_1d', 'grid_positions', 'sincos_2d', 'rope_angles',
-           'apply_rope', 'Attention', 'SwiGLU', 'TimestepEmbedder', 'modulate', 'CrossAttention', 'JiTBlock',
-           'FinalLayer', 'JiTConfig', 'JiT', 'jit_config', 'count_params']
+           'apply_rope', 'Attention', 'local_slopes', 'locality_bias', 'SwiGLU', 'TimestepEmbedder', 'modulate',
+           'CrossAttention', 'JiTBlock', 'FinalLayer', 'JiTConfig', 'JiT', 'jit_config', 'count_params']
 
 # %% ../nbs/03_jit.ipynb #78ed86a8
 class RMSNorm(nn.Module):
@@ -67,7 +67,7 @@ def apply_rope(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     cos, sin = angles.cos(), angles.sin()
     return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1).flatten(-2).to(x.dtype)
 
-# %% ../nbs/03_jit.ipynb #1c67db46
+# %% ../nbs/03_jit.ipynb #91ab5d91
 class Attention(nn.Module):
     "Multi-head self-attention with qk-norm, optional 2D RoPE (`angles` `(N, head_dim/2)`), through SDPA."
     def __init__(self, dim: int, heads: int):
@@ -83,9 +83,21 @@ class Attention(nn.Module):
         if angles is not None: q, k = apply_rope(q, angles), apply_rope(k, angles)
         return q, k, v
 
-    def forward(self, x, angles=None):
+    def forward(self, x, angles=None, bias=None):
+        "`bias`: an additive `(heads, N, N)` attention bias (the locality prior below), or None."
         q, k, v = self.qk(x, angles)
-        return self.proj(rearrange(F.scaled_dot_product_attention(q, k, v), 'b h n d -> b n (h d)'))
+        mask = None if bias is None else bias.to(q.dtype)
+        return self.proj(rearrange(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), 'b h n d -> b n (h d)'))
+
+# %% ../nbs/03_jit.ipynb #078739f0
+def local_slopes(first: float, heads: int) -> torch.Tensor:
+    "Slopes of the locality prior, one per head: `first`, `first/4`, `first/16`, ... (narrow to nearly global windows)."
+    return first * 4.0 ** -torch.arange(heads, dtype=torch.float32)
+
+def locality_bias(pos_q: torch.Tensor, pos_k: torch.Tensor, slopes: torch.Tensor) -> torch.Tensor:
+    "Attention bias `(heads, Nq, Nk)` $= -m_h \\lVert p_q - p_k \\rVert^2$ for positions `(N, 2)`; 0 where a position is NaN."
+    d2 = (pos_q[:, None].double() - pos_k[None].double()).pow(2).sum(-1).nan_to_num(0.0)
+    return (-slopes.double()[:, None, None] * d2[None]).float()
 
 # %% ../nbs/03_jit.ipynb #4f9ee653
 class SwiGLU(nn.Module):
@@ -98,7 +110,7 @@ class SwiGLU(nn.Module):
         a, b = self.w12(x).chunk(2, dim=-1)
         return self.w3(F.silu(a) * b)
 
-# %% ../nbs/03_jit.ipynb #24a49109
+# %% ../nbs/03_jit.ipynb #9b2d2331
 class TimestepEmbedder(nn.Module):
     "Sinusoidal features of `t` (`freq_dim` of them, periods up to `max_period`), then an MLP to `dim`."
     def __init__(self, dim: int, freq_dim: int = 256, max_period: float = 10000.0):
@@ -132,9 +144,10 @@ class CrossAttention(nn.Module):
         if k_angles is not None: k = apply_rope(k, k_angles)
         return q, k, v
 
-    def forward(self, x, ctx, q_angles=None, k_angles=None):
+    def forward(self, x, ctx, q_angles=None, k_angles=None, bias=None):
         q, k, v = self.qk(x, ctx, q_angles, k_angles)
-        return self.proj(rearrange(F.scaled_dot_product_attention(q, k, v), 'b h n d -> b n (h d)'))
+        mask = None if bias is None else bias.to(q.dtype)
+        return self.proj(rearrange(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), 'b h n d -> b n (h d)'))
 
 class JiTBlock(nn.Module):
     "Pre-norm transformer block (RoPE attention, optional cross-attention, SwiGLU) with adaLN-Zero from `c` `(B, D)` or `(B, N, D)`."
@@ -146,13 +159,13 @@ class JiTBlock(nn.Module):
         if cross: self.norm_c, self.cross, self.ada_c = RMSNorm(dim), CrossAttention(dim, heads), nn.Linear(dim, 3 * dim)
         else: self.cross = None
 
-    def forward(self, x, c, angles=None, ctx=None, ctx_angles=None):
+    def forward(self, x, c, angles=None, ctx=None, ctx_angles=None, bias=None, ctx_bias=None):
         if c.ndim == 2: c = c[:, None]
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(F.silu(c)).chunk(6, dim=-1)
-        x = x + gate1 * self.attn(modulate(self.norm1(x), shift1, scale1), angles)
+        x = x + gate1 * self.attn(modulate(self.norm1(x), shift1, scale1), angles, bias)
         if self.cross is not None and ctx is not None:
             shift_c, scale_c, gate_c = self.ada_c(F.silu(c)).chunk(3, dim=-1)
-            x = x + gate_c * self.cross(modulate(self.norm_c(x), shift_c, scale_c), ctx, angles, ctx_angles)
+            x = x + gate_c * self.cross(modulate(self.norm_c(x), shift_c, scale_c), ctx, angles, ctx_angles, ctx_bias)
         return x + gate2 * self.mlp(modulate(self.norm2(x), shift2, scale2))
 
 class FinalLayer(nn.Module):
@@ -167,7 +180,7 @@ class FinalLayer(nn.Module):
         shift, scale = self.ada(F.silu(c)).chunk(2, dim=-1)
         return self.linear(modulate(self.norm(x), shift, scale))
 
-# %% ../nbs/03_jit.ipynb #700fcd9a
+# %% ../nbs/03_jit.ipynb #684331c4
 @dataclass
 class JiTConfig:
     "Everything that defines a JiT network."
@@ -185,10 +198,12 @@ class JiTConfig:
     in_context_start: int = 4    # the block where context tokens join
     rope_theta: float = 10000.0
     cross_attn: bool = False     # a cross-attention sub-layer in every block (to `cross` tokens; notebook 06)
+    local_slope: float = 0.0     # > 0: locality prior on attention between tokens with grid positions (slopes m0/4^h)
+    context_reads_image: bool = True   # False: context tokens attend to context tokens only (a read-only condition stream)
 
-# %% ../nbs/03_jit.ipynb #2229473c
+# %% ../nbs/03_jit.ipynb #89d23aa4
 class JiT(nn.Module):
-    "The JiT denoiser: `forward(x_t, t, y=None, cond=None, context=None, context_pos=None, cross=None, cross_pos=None)`."
+    "The JiT denoiser: `forward(x_t, t, y=None, cond=None, context=None, context_pos=None, cross=None, cross_pos=None, context_rope=True)`."
     def __init__(self, cfg: JiTConfig):
         super().__init__()
         self.cfg = cfg
@@ -222,7 +237,7 @@ class JiT(nn.Module):
             c = c + self.y_embed(y)
         return c if cond is None else c + cond
 
-    def forward(self, x, t, y=None, cond=None, context=None, context_pos=None, cross=None, cross_pos=None):
+    def forward(self, x, t, y=None, cond=None, context=None, context_pos=None, cross=None, cross_pos=None, context_rope=True):
         cfg, (B, _, H, W) = self.cfg, x.shape
         p = cfg.patch_size
         if H % p or W % p: raise ValueError(f"image size {H}x{W} is not a multiple of the patch size {p}")
@@ -231,14 +246,19 @@ class JiT(nn.Module):
         c = self.conditioning(t, y, cond)
         pos_embed, angles = self._grid_tables(gh, gw, x.device)
         h = self.patch_embed(x) + pos_embed.to(x.dtype)
-        extra, extra_angles = self._context_tokens(c, y, context, context_pos)
+        extra, extra_angles, extra_pos = self._context_tokens(c, y, context, context_pos, context_rope)
         cross_angles = None if cross_pos is None else \
             rope_angles(cross_pos.cpu(), cfg.width // cfg.heads, cfg.rope_theta).to(x.device)
+        pos = grid_positions(gh, gw)
+        bias = self._attn_bias(pos, pos, 0, x.device)
+        cross_bias = None if cross_pos is None else self._attn_bias(pos, cross_pos.cpu(), 0, x.device)
         for i, blk in enumerate(self.blocks):
             if extra is not None and i == cfg.in_context_start:
                 h = torch.cat([extra.to(h.dtype), h], dim=1)
                 angles = torch.cat([extra_angles, angles], dim=0)
-            h = blk(h, c, angles, cross, cross_angles)
+                pos = torch.cat([extra_pos, pos])
+                bias = self._attn_bias(pos, pos, len(extra_pos), x.device)
+            h = blk(h, c, angles, cross, cross_angles, bias, cross_bias)
         if extra is not None: h = h[:, -gh * gw:]
         out = self.final(h, c)
         return rearrange(out, 'b (h w) (p q c) -> b c (h p) (w q)', h=gh, w=gw, p=p, q=p)
@@ -252,18 +272,29 @@ class JiT(nn.Module):
                                  rope_angles(pos, self.cfg.width // self.cfg.heads, self.cfg.rope_theta).to(device))
         return self._tables[key]
 
-    def _context_tokens(self, c, y, context, context_pos):
-        "Tokens that join at `in_context_start`: in-context class tokens, then `context`; with their RoPE angles."
-        parts, angs, hd = [], [], self.cfg.width // self.cfg.heads
+    def _context_tokens(self, c, y, context, context_pos, context_rope=True):
+        "Tokens that join at `in_context_start`: class tokens, then `context`; their RoPE angles (0 unless `context_rope`) and grid positions (NaN: none)."
+        parts, angs, poss, hd = [], [], [], self.cfg.width // self.cfg.heads
         if self.context_pos_embed is not None:
             parts.append(self.y_embed(y)[:, None] + self.context_pos_embed)
             angs.append(torch.zeros(self.cfg.in_context_len, hd // 2))
+            poss.append(torch.full((self.cfg.in_context_len, 2), float('nan')))
         if context is not None:
             parts.append(context)
-            angs.append(torch.zeros(context.shape[1], hd // 2) if context_pos is None
+            angs.append(torch.zeros(context.shape[1], hd // 2) if context_pos is None or not context_rope
                         else rope_angles(context_pos.cpu(), hd, self.cfg.rope_theta))
-        if not parts: return None, None
-        return torch.cat(parts, dim=1), torch.cat(angs).to(c.device)
+            poss.append(torch.full((context.shape[1], 2), float('nan')) if context_pos is None else context_pos.cpu().float())
+        if not parts: return None, None, None
+        return torch.cat(parts, dim=1), torch.cat(angs).to(c.device), torch.cat(poss)
+
+    def _attn_bias(self, pos_q, pos_k, n_ctx: int = 0, device=None):
+        "The locality prior between positions `pos_q`, `pos_k`; -inf from the first `n_ctx` (context) queries to image keys if context tokens may not read the image; None if neither applies."
+        cfg, b = self.cfg, None
+        if cfg.local_slope > 0: b = locality_bias(pos_q, pos_k, local_slopes(cfg.local_slope, cfg.heads))
+        if n_ctx and not cfg.context_reads_image:
+            b = torch.zeros(cfg.heads, len(pos_q), len(pos_k)) if b is None else b
+            b[:, :n_ctx, n_ctx:] = float('-inf')
+        return None if b is None else b.to(device)
 
 # %% ../nbs/03_jit.ipynb #e5d9d9df
 JIT_SIZES = {

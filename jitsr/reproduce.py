@@ -60,15 +60,17 @@ class Preset:
 _RES = {'residual': True, 'p_zero': 0.5, 'p_mean': -2.0, 'p_std': 1.0}
 _SCHEMES = ('concat', 'token', 'token-rope', 'cross')
 
-def _jit_runs(arch: str, hr: int, minutes: float, batch: int, lr: float, schemes=_SCHEMES, **kw) -> list:
-    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {'hr_size': hr, **_RES, **kw}, minutes, hr, batch, lr)
+_LOCAL = {'local_slope': 4.0, 'context_reads_image': False}    # notebook 06: the LR pathway on a small budget
+
+def _jit_runs(arch: str, hr: int, minutes: float, batch: int, lr: float, schemes=_SCHEMES, warmup: int = 50, **kw) -> list:
+    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {'hr_size': hr, **_RES, **kw}, minutes, hr, batch, lr, warmup)
             for s in schemes]
 
 PRESETS = {
     'cpu': Preset('cpu', budget_minutes=30, pd_run='JiT-SR T/4 concat', runs=[
         RunSpec('EDSR-baseline', 'edsr-baseline', {'bicubic_skip': True}, 2.5, 96, 16, 4e-4),
         RunSpec('SwinIR-light', 'swinir-light', {'bicubic_skip': True}, 2.5, 64, 16, 4e-4),
-        *_jit_runs('T/4', 48, 2.5, 16, 5e-4, bottleneck=64)]),
+        *_jit_runs('T/4', 48, 2.5, 8, 5e-4, warmup=10, bottleneck=64, **_LOCAL)]),
     'gpu': Preset('gpu', budget_minutes=8, pd_run='JiT-SR B/16 concat', pd_heun=(25,), val_images=8, runs=[
         RunSpec('EDSR', 'edsr', {}, 0.5, 192, 16, 2e-4),
         RunSpec('SwinIR', 'swinir', {}, 0.6, 192, 16, 2e-4),
