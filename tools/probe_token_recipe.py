@@ -2,9 +2,11 @@
 
     python tools/probe_token_recipe.py 'tok_lr2={"run": "JiT-SR T/4 token", "lr": 2e-4}' \
         'rope_pz1={"run": "JiT-SR T/4 token-rope", "model_kwargs": {"p_zero": 1.0}}' \
-        'rope_tie={"run": "JiT-SR T/4 token-rope", "tie_qk": true}'
+        'rope_tie={"run": "JiT-SR T/4 token-rope", "tie_qk": true}' \
+        'rope_local={"run": "JiT-SR T/4 token-rope", "batch_size": 8, "model_kwargs": {"local_slope": 4.0}}'
 
-Each probe trains the named row of `PRESETS['cpu']` with the given overrides (RunSpec fields, `model_kwargs`, and
+Each probe trains the named row of `PRESETS['cpu']` with the given overrides (RunSpec fields such as `lr`,
+`batch_size`, `warmup_steps`; `model_kwargs`, e.g. the backbone options `local_slope` and `context_reads_image`; and
 `tie_qk`: start every key projection equal to its query projection, a locality prior for the schemes whose LR tokens
 share the HR patches' RoPE positions; `open_gates`: start the adaLN gates of the sub-layers that read LR tokens at 1) for the row's minutes, validating on the preset's held-out validation crops
 (never on the test sets), and appends a record to `results/token-recipe-probes/probes.jsonl`.
@@ -62,7 +64,8 @@ def main(argv):
         core.build_model = lambda name, **k: (open_gates if gates else (lambda m: m))((tie_qk if tie else (lambda m: m))(build(name, **k)))
         t0 = time.time()
         _, recs = train_run(spec, train, val, work / label, p.curve_points)
-        rec = {'label': label, 'run': run, 'tie_qk': tie, 'open_gates': gates, 'lr': spec.lr, 'model_kwargs': spec.model_kwargs, 'minutes': spec.minutes,
+        rec = {'label': label, 'run': run, 'tie_qk': tie, 'open_gates': gates, 'lr': spec.lr, 'batch_size': spec.batch_size,
+               'warmup_steps': spec.warmup_steps, 'model_kwargs': spec.model_kwargs, 'minutes': spec.minutes,
                'val_bicubic_psnr_y': bic, 'val': [{k: r[k] for k in ('step', 'elapsed_s', 'psnr_y')} for r in recs if 'psnr_y' in r],
                'wall_s': round(time.time() - t0), 'threads': torch.get_num_threads(), 'machine': platform.machine(),
                'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
