@@ -3,13 +3,15 @@
     python tools/probe_token_recipe.py 'tok_lr2={"run": "JiT-SR T/4 token", "lr": 2e-4}' \
         'rope_pz1={"run": "JiT-SR T/4 token-rope", "model_kwargs": {"p_zero": 1.0}}' \
         'rope_tie={"run": "JiT-SR T/4 token-rope", "tie_qk": true}' \
-        'rope_local={"run": "JiT-SR T/4 token-rope", "batch_size": 8, "model_kwargs": {"local_slope": 4.0}}'
+        'rope_no_local={"run": "JiT-SR T/4 token-rope", "model_kwargs": {"local_slope": 0.0}}'
 
 Each probe trains the named row of `PRESETS['cpu']` with the given overrides (RunSpec fields such as `lr`,
 `batch_size`, `warmup_steps`; `model_kwargs`, e.g. the backbone options `local_slope` and `context_reads_image`; and
 `tie_qk`: start every key projection equal to its query projection, a locality prior for the schemes whose LR tokens
 share the HR patches' RoPE positions; `open_gates`: start the adaLN gates of the sub-layers that read LR tokens at 1) for the row's minutes, validating on the preset's held-out validation crops
-(never on the test sets), and appends a record to `results/token-recipe-probes/probes.jsonl`.
+(never on the test sets), and appends a record to `results/token-recipe-probes/probes.jsonl`. The rows start from
+the preset as it is now (the first twelve records were made with its first recipe: batch 16, 50 warm-up steps,
+plain JiT; their `batch_size`/`warmup_steps` fields were added afterwards from those settings and their labels).
 """
 from __future__ import annotations
 import sys, json, time, platform, datetime
