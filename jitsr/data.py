@@ -152,14 +152,15 @@ def _image_size(path):
 class SRDataset(Dataset):
     "`(lr, hr)` pairs cut from image `files`: random augmented crops (`train`) or whole/centre-cropped images (eval)."
     def __init__(self, files, hr_size: int | None = 96, scale: int = 4, train: bool = True, protocol: str = 'standard',
-                 repeat: int = 1, cache: bool = False):
+                 repeat: int = 1, cache: bool = False, check_sizes: bool = True):
         if protocol not in PROTOCOLS: raise ValueError(f"unknown protocol {protocol!r}; choose from {PROTOCOLS}")
         if hr_size is not None and hr_size % scale: raise ValueError(f"hr_size {hr_size} is not a multiple of scale {scale}")
         if train and hr_size is None: raise ValueError("training needs a crop size (hr_size)")
         self.hr_size, self.scale, self.train, self.protocol, self.repeat = hr_size, scale, train, protocol, repeat
         min_side = 256 if protocol == 'talk' else (hr_size or scale)
-        good, bad, self._cache = [], [], None
+        good, bad, self._cache, self._min_side = [], [], None, min_side
         for f in map(Path, files):
+            if not check_sizes and not cache: good.append(f); continue     # checked when first decoded (ImageNet-1k)
             size = _image_size(f)
             if size is None: bad.append(f"{f} (unreadable)")
             elif min(size) < min_side: bad.append(f"{f} ({size[0]}x{size[1]} < {min_side})")
@@ -176,6 +177,7 @@ class SRDataset(Dataset):
 
     def _decode(self, f) -> torch.Tensor:
         img = load_image(f)
+        if min(img.size) < self._min_side: raise ImageReadError(f"{f} ({img.size[0]}x{img.size[1]} < {self._min_side})")
         if self.protocol == 'talk': img = center_square(img, 256)
         return torch.from_numpy(np.array(img)).permute(2, 0, 1).contiguous()  # uint8 (3, H, W)
 

@@ -15,6 +15,7 @@ from .data import (find_data, image_files, split_files, load_image, to_tensor, t
 from .metrics import evaluate, sr_metrics, summarize, rgb_to_y, crop_border
 from .diffusion import nfe as n_evals
 from .baselines import n_params
+from .training import Trainer, TrainConfig, load_model, join_process_group, barrier_all
 
 # %% auto #0
 __all__ = ['PRESETS', 'RunSpec', 'Preset', 'dry_run', 'set_name', 'split_folder', 'gather_data', 'model_nfe', 'gap_closure',
@@ -24,25 +25,29 @@ __all__ = ['PRESETS', 'RunSpec', 'Preset', 'dry_run', 'set_name', 'split_folder'
 # %% ../nbs/08_reproduce.ipynb #473196e9
 @dataclass
 class RunSpec:
-    "One learned model of the comparison: its row label, `build_model` name and overrides, and its training recipe."
+    "One learned model of the comparison: its row label, `build_model` name and overrides, its training recipe and step budget."
     label: str
     model: str
     model_kwargs: dict = field(default_factory=dict)
-    minutes: float = 3.0               # training budget (wall clock, validation excluded)
+    steps: int = 300                   # training budget in optimiser steps: `steps × batch_size` crops, on any machine
     hr_size: int = 96                  # HR crop
-    batch_size: int = 16
+    batch_size: int = 16               # global batch (split over the processes under torchrun)
     lr: float = 2e-4
     warmup_steps: int = 50
     schedule: str = 'cosine'
+    betas: tuple = (0.9, 0.99)
+    ema_decay: float = 0.999
+    micro_batch: int | None = None     # most crops per forward on one GPU (gradient accumulation above it)
 
 @dataclass
 class Preset:
     "A comparison: the runs, where the data comes from, what is evaluated, and the perception-distortion settings."
     name: str
     runs: list
-    budget_minutes: float              # the whole command, evaluation included (a target, reported next to the real time)
+    budget_minutes: float              # the whole command on the machine it is meant for (a target, reported next to the real time)
     train_data: tuple = ('photos/train',)         # `find_data` names used when no --data is given
     eval_sets: tuple = ('photos/test', 'testsets/Set5', 'testsets/Set14')   # missing ones are skipped
+    eval_heldout: bool = False         # also evaluate on the held-out part of the training folders (always with --data)
     max_eval_images: int | None = None
     val_images: int = 4                # held-out images (centre crops) behind the validation curves
     val_crop: int = 256
@@ -54,7 +59,8 @@ class Preset:
     grid_crop: int = 96                # HR size of the crops of the result grid
     eval_crop: int = 0                 # > 0: evaluate centre crops of this size (dry runs), 0: whole images
     cache: bool = True                 # decode the training images once (not for ImageNet-1k)
-    num_workers: int = 0
+    check_sizes: bool = True           # read every training image's header up front (off for ImageNet-1k: checked when decoded)
+    num_workers: int | None = 0        # DataLoader workers; None: one per CPU core but one, at most 8
 
 # %% ../nbs/08_reproduce.ipynb #97fa5e36
 _RES = {'residual': True, 'p_zero': 0.5, 'p_mean': -2.0, 'p_std': 1.0}
@@ -62,27 +68,38 @@ _SCHEMES = ('concat', 'token', 'token-rope', 'cross')
 
 _LOCAL = {'local_slope': 4.0, 'context_reads_image': False}    # notebook 06: the LR pathway on a small budget
 
-def _jit_runs(arch: str, hr: int, minutes: float, batch: int, lr: float, schemes=_SCHEMES, warmup: int = 50, **kw) -> list:
-    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {'hr_size': hr, **_RES, **kw}, minutes, hr, batch, lr, warmup)
+def _jit_runs(arch: str, hr: int, steps, batch: int, lr: float, schemes=_SCHEMES, warmup: int = 50, recipe=_RES,
+              train: dict | None = None, **kw) -> list:
+    "One JiT-SR row per scheme; `steps` a number or `{scheme: steps}`; `train` extra `RunSpec` fields."
+    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {'hr_size': hr, **recipe, **kw},
+                    steps[s] if isinstance(steps, dict) else steps, hr, batch, lr, warmup, **(train or {}))
             for s in schemes]
+
+# JiT's ImageNet recipe (Li & He 2025): AdamW (0.9, 0.95), lr 5e-5 * batch / 256, 5 warm-up epochs, then constant; EMA 0.9999
+_JIT_IMAGENET = dict(betas=(0.9, 0.95), schedule='constant', ema_decay=0.9999)
+_WARMUP_1K = 5 * 1_281_167 // 1024                  # five ImageNet-1k epochs at batch 1024
 
 PRESETS = {
     'cpu': Preset('cpu', budget_minutes=30, pd_run='JiT-SR T/4 concat', runs=[
-        RunSpec('EDSR-baseline', 'edsr-baseline', {'bicubic_skip': True}, 2.5, 96, 16, 4e-4),
-        RunSpec('SwinIR-light', 'swinir-light', {'bicubic_skip': True}, 2.5, 64, 16, 4e-4),
-        *_jit_runs('T/4', 48, 2.5, 8, 5e-4, warmup=10, bottleneck=64, **_LOCAL)]),
-    'gpu': Preset('gpu', budget_minutes=8, pd_run='JiT-SR B/16 concat', pd_heun=(25,), val_images=8, runs=[
-        RunSpec('EDSR', 'edsr', {}, 0.5, 192, 16, 2e-4),
-        RunSpec('SwinIR', 'swinir', {}, 0.6, 192, 16, 2e-4),
-        *_jit_runs('B/16', 256, 0.6, 64, 2e-4),
-        *_jit_runs('L/16', 256, 0.8, 64, 1e-4, schemes=('token',))]),
+        RunSpec('EDSR-baseline', 'edsr-baseline', {'bicubic_skip': True}, 210, 96, 16, 4e-4),
+        RunSpec('SwinIR-light', 'swinir-light', {'bicubic_skip': True}, 230, 64, 16, 4e-4),
+        *_jit_runs('T/4', 48, {'concat': 500, 'token': 310, 'token-rope': 280, 'cross': 300}, 8, 5e-4, warmup=10,
+                   bottleneck=64, **_LOCAL)]),
+    'gpu': Preset('gpu', budget_minutes=8, train_data=('imagenet256',), eval_sets=('testsets/Set5', 'testsets/Set14'),
+                  eval_heldout=True, pd_run='JiT-SR B/16 concat', pd_heun=(25,), val_images=8, num_workers=None, runs=[
+        RunSpec('EDSR', 'edsr', {}, 1000, 192, 16, 2e-4),
+        RunSpec('SwinIR', 'swinir', {}, 400, 192, 16, 2e-4),
+        *_jit_runs('B/16', 256, 800, 64, 2e-4),
+        *_jit_runs('L/16', 256, 400, 64, 1e-4, schemes=('token',))]),
     'imagenet': Preset('imagenet', budget_minutes=24 * 60, train_data=(), eval_sets=('testsets/Set5', 'testsets/Set14'),
                        max_eval_images=5000, val_images=16, curve_points=20, pd_run='JiT-SR L/16 token', pd_heun=(25, 50),
-                       cache=False, num_workers=8,
-                       runs=[RunSpec('EDSR', 'edsr', {}, 120, 192, 32, 1e-4),
-                             RunSpec('SwinIR', 'swinir', {}, 120, 192, 32, 2e-4),
-                             *_jit_runs('B/16', 256, 120, 256, 2e-4, schemes=('concat', 'token', 'token-rope', 'cross')),
-                             *_jit_runs('L/16', 256, 180, 256, 1e-4, schemes=('concat', 'token'))]),
+                       cache=False, check_sizes=False, num_workers=None,
+                       runs=[RunSpec('EDSR', 'edsr', {}, 150_000, 192, 16, 1e-4, micro_batch=16),
+                             RunSpec('SwinIR', 'swinir', {}, 150_000, 192, 32, 2e-4, micro_batch=16),
+                             *_jit_runs('B/16', 256, 20_000, 1024, 5e-5 * 1024 / 256, warmup=_WARMUP_1K, recipe={},
+                                        train={**_JIT_IMAGENET, 'micro_batch': 128}),
+                             *_jit_runs('L/16', 256, 20_000, 1024, 5e-5 * 1024 / 256, schemes=('concat', 'token'),
+                                        warmup=_WARMUP_1K, recipe={}, train={**_JIT_IMAGENET, 'micro_batch': 64})]),
 }
 
 # %% ../nbs/08_reproduce.ipynb #fd3bfdfd
@@ -96,7 +113,7 @@ def dry_run(p: Preset) -> Preset:
         family = 'jitsr' if r.model.startswith('jitsr-') else r.model.split('-')[0]
         hr = 32 if family == 'jitsr' else 16
         kw = {**r.model_kwargs, **_TINY[family], **({'hr_size': hr} if family == 'jitsr' else {})}
-        runs.append(replace(r, model_kwargs=kw, minutes=0.0, hr_size=hr, batch_size=2, warmup_steps=0))
+        runs.append(replace(r, model_kwargs=kw, steps=2, hr_size=hr, batch_size=2, warmup_steps=0, micro_batch=None))
     return replace(p, runs=runs, max_eval_images=2, val_images=2, val_crop=64, curve_points=1, pd_euler=(1, 2),
                    pd_heun=(), grid_crop=32, eval_crop=96)
 
@@ -117,13 +134,15 @@ def gather_data(p: Preset, data=None):
     if data: roots = [Path(d) for d in data]
     else:
         roots = [find_data(n) for n in p.train_data]
-        if not roots or None in roots: raise FileNotFoundError(f"preset {p.name!r} needs --data (its default data {p.train_data} is not here)")
+        if not roots or None in roots:
+            hint = ' (make it with tools/prepare_gpu_data.py)' if 'imagenet256' in p.train_data else ''
+            raise FileNotFoundError(f"preset {p.name!r} needs --data (its default data {p.train_data} is not here{hint})")
     train, heldout, sets = [], [], {}
     for r in roots:
         if not r.is_dir(): raise FileNotFoundError(f"no such folder: {r}")
         tr, va = split_folder(r)
         train += tr; heldout += va
-        if data and va: sets[f'{r.name} held-out'] = va
+        if (data or p.eval_heldout) and va: sets[f'{r.name} held-out'] = va
     for n in p.eval_sets:
         d = find_data(n)
         if d is not None and image_files(d): sets[set_name(n)] = image_files(d)
@@ -271,18 +290,26 @@ def _val_crops(files, n: int, size: int, out: Path) -> list:
     return res
 
 # %% ../nbs/08_reproduce.ipynb #05b55289
+def _workers(n: int | None) -> int:
+    "DataLoader workers: `n`, or (None) one per CPU core but one, at most 8."
+    return n if n is not None else min(8, max((os.cpu_count() or 1) - 1, 0))
+
 def train_run(spec: RunSpec, train_files, val_files, out: Path, curve_points: int = 5, seed: int = 0,
-              steps: int | None = None, cache: bool = True, num_workers: int = 0, log=print):
-    "Train (or resume) one row with the engine; returns the trained model (EMA weights, eval mode) and its records."
-    from jitsr.training import Trainer, TrainConfig, load_model
+              steps: int | None = None, minutes: float | None = None, cache: bool = True, check_sizes: bool = True,
+              num_workers: int = 0, ckpt_dir: Path | None = None, log=print):
+    "Train (or resume) one row for `steps` (default: the spec's) or `minutes`; returns its model (EMA weights, eval mode) and records."
     from jitsr.core import build_model
-    cfg = TrainConfig(model=spec.model, model_kwargs=spec.model_kwargs, steps=steps, minutes=None if steps else spec.minutes,
-                      batch_size=spec.batch_size, hr_size=spec.hr_size, lr=spec.lr, warmup_steps=spec.warmup_steps,
-                      schedule=spec.schedule, seed=seed, log_every=25, ckpt_every=100, max_val_images=len(val_files),
-                      eval_minutes=spec.minutes / curve_points if not steps else 0, num_workers=num_workers)
-    ds = SRDataset(train_files, hr_size=spec.hr_size, train=True, cache=cache)
+    steps = None if minutes else (steps or spec.steps)
+    cfg = TrainConfig(model=spec.model, model_kwargs=spec.model_kwargs, steps=steps, minutes=minutes,
+                      batch_size=spec.batch_size, micro_batch=spec.micro_batch, hr_size=spec.hr_size, lr=spec.lr,
+                      betas=spec.betas, warmup_steps=spec.warmup_steps, schedule=spec.schedule, ema_decay=spec.ema_decay,
+                      seed=seed, log_every=25, ckpt_every=100, max_val_images=len(val_files), num_workers=num_workers,
+                      eval_every=max(steps // curve_points, 1) if steps else 0,
+                      eval_minutes=minutes / curve_points if minutes else 0)
+    ds = SRDataset(train_files, hr_size=spec.hr_size, train=True, cache=cache, check_sizes=check_sizes)
     torch.manual_seed(seed)
-    tr = Trainer(cfg, ds, out, model=build_model(spec.model, **spec.model_kwargs), val_files=val_files, progress=False, quiet=True)
+    tr = Trainer(cfg, ds, out, model=build_model(spec.model, **spec.model_kwargs), val_files=val_files, progress=False,
+                 quiet=True, ckpt_dir=ckpt_dir)
     if tr.resume(): log(f"{spec.label}: resumed at step {tr.step} ({tr.elapsed:.0f} s trained)")
     path = tr.fit()
     recs = [json.loads(l) for l in (out / 'metrics.jsonl').read_text().splitlines() if l.strip()] if path else []
@@ -290,79 +317,96 @@ def train_run(spec: RunSpec, train_files, val_files, out: Path, curve_points: in
 
 # %% ../nbs/08_reproduce.ipynb #50e1f150
 def _table(rows: list, sets: list) -> str:
-    head = f"{'model':24s} {'params':>8s} {'NFE':>4s} {'images':>8s} {'train s':>7s}" + ''.join(f" {s[:18]:>20s} {'G':>5s}" for s in sets)
+    head = f"{'model':24s} {'params':>8s} {'NFE':>4s} {'steps':>6s} {'images':>8s} {'train s':>7s}" + ''.join(f" {s[:18]:>20s} {'G':>5s}" for s in sets)
     lines = [head]
     for r in rows:
         cells = ''.join(f" {r['by_set'][s]['psnr_y']:8.2f} / {r['by_set'][s]['ssim_y']:.4f} {r['by_set'][s].get('G', float('nan')):5.2f}" for s in sets)
-        lines.append(f"{r['model']:24s} {r['params'] / 1e6:7.2f}M {r['nfe']:4d} {r['images_seen']:8d} {r['train_seconds']:7.0f}{cells}")
+        lines.append(f"{r['model']:24s} {r['params'] / 1e6:7.2f}M {r['nfe']:4d} {r.get('steps', 0):6d} {r['images_seen']:8d} {r['train_seconds']:7.0f}{cells}")
     return '\n'.join(lines)
 
 def _write_csv(rows: list, path: Path):
     keys = ['model', 'set', 'n_images', 'psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb', 'G', 'psnr_talk', 'ssim_talk',
-            'params', 'nfe', 'images_seen', 'train_seconds']
+            'params', 'nfe', 'budget_steps', 'steps', 'images_seen', 'train_seconds']
     with open(path, 'w', newline='') as f:
         w = csv.DictWriter(f, keys); w.writeheader()
         for r in rows:
             for s, m in r['by_set'].items():
                 w.writerow({'model': r['model'], 'set': s, **{k: m.get(k) for k in keys if k in m},
-                            **{k: r[k] for k in ('params', 'nfe', 'images_seen', 'train_seconds')},
+                            **{k: r.get(k) for k in ('params', 'nfe', 'budget_steps', 'steps', 'images_seen', 'train_seconds')},
                             **({'psnr_talk': r['psnr_talk'], 'ssim_talk': r['ssim_talk']} if s == r['talk_set'] else {})})
 
 # %% ../nbs/08_reproduce.ipynb #6856e1d7
+def _optional_figure(log, what: str, fn, *args):
+    "Draw a matplotlib figure, or say in the log that it was skipped (a GPU machine may lack matplotlib)."
+    try: return fn(*args)
+    except ImportError as e: log(f"{what} skipped: {e}")
+
 def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry: bool = False, quiet: bool = False,
-              command: str | None = None) -> dict:
-    "Train and evaluate every model of `preset`; write `results.json`, `results.csv`, figures and `log.txt` to `out`."
+              command: str | None = None, steps_scale: float = 1.0, minutes: float | None = None, ckpt_dir=None) -> dict:
+    "Train and evaluate every model of `preset` for its steps (× `steps_scale`) or `minutes` each; write the table, figures and log to `out`."
     import torch.distributed as dist
     p = PRESETS[preset] if isinstance(preset, str) else preset
     if dry: p = dry_run(p)
+    if not steps_scale > 0: raise ValueError(f"steps scale must be > 0, got {steps_scale}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+    rank, world, local = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
+    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+    device = torch.device('cuda', local) if dev == 'cuda' else torch.device('cpu')
     if world > 1 and not dist.is_initialized():       # long evaluations on process 0: the others wait at a barrier
-        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo', timeout=datetime.timedelta(hours=6))
+        join_process_group(device, timeout=datetime.timedelta(hours=6))
     log = _Log(out / 'log.txt', quiet or rank != 0)
     stamp = out / 'preset.json'
-    want = {'preset': p.name, 'dry_run': dry, 'data': [str(d) for d in data or []]}
-    if stamp.exists() and json.loads(stamp.read_text()) != want:
-        raise ValueError(f"{out} holds a different comparison ({stamp.read_text().strip()}): choose another --out")
+    want = {'preset': p.name, 'dry_run': dry, 'data': [str(d) for d in data or []], 'steps_scale': steps_scale,
+            'minutes': minutes}
+    if stamp.exists():
+        have = json.loads(stamp.read_text())
+        if {k: have.get(k, v) for k, v in want.items()} != want:
+            raise ValueError(f"{out} holds a different comparison ({stamp.read_text().strip()}): choose another --out")
     if rank == 0: stamp.write_text(json.dumps(want) + '\n')
     t0, env = time.perf_counter(), _env()
     train, heldout, sets = gather_data(p, data)
-    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     log(f"preset {p.name}{' (dry run)' if dry else ''} on {env['device_name']} ({env['device']}): {len(train)} training images, "
         f"evaluation sets {', '.join(f'{k} ({len(v)})' for k, v in sets.items())}")
     if p.eval_crop: sets = {k: _val_crops(v, len(v), p.eval_crop, out / 'eval_crops' / k) for k, v in sets.items()}
     val = _val_crops(heldout, p.val_images, p.val_crop, out / 'val_crops') if rank == 0 else []
-    if world > 1: dist.barrier(); val = _val_crops(heldout, p.val_images, p.val_crop, out / 'val_crops')
+    if world > 1: barrier_all(device); val = _val_crops(heldout, p.val_images, p.val_crop, out / 'val_crops')
     from jitsr.core import build_model
     bic = build_model('bicubic')
     rows, models, histories = [], {}, {}
     if rank == 0:
-        rows.append({'model': 'bicubic', 'name': 'bicubic', 'params': 0, 'nfe': 0, 'steps': 0, 'images_seen': 0,
+        rows.append({'model': 'bicubic', 'name': 'bicubic', 'params': 0, 'nfe': 0, 'budget_steps': 0, 'steps': 0, 'images_seen': 0,
                      'train_seconds': 0.0, **eval_row(bic, sets)})
         log(f"bicubic: {json.dumps({k: v['psnr_y'] for k, v in rows[0]['by_set'].items()})}")
     for spec in p.runs:
         d = out / 'runs' / _slug(spec.label)
+        ck = Path(ckpt_dir) / _slug(spec.label) if ckpt_dir else d
         done = d / 'row.json'
         if done.exists() and rank == 0:
             row = json.loads(done.read_text()); log(f"{spec.label}: already trained and evaluated ({done})")
-            from jitsr.training import load_model
-            models[spec.label] = load_model(d / 'checkpoint.pt', dev)
+            models[spec.label] = load_model(ck / 'checkpoint.pt', dev)
             histories[spec.label] = [json.loads(l) for l in (d / 'metrics.jsonl').read_text().splitlines() if l.strip()]
+            if set(row['by_set']) != set(sets):      # evaluated on other sets (data moved since): evaluate again
+                log(f"{spec.label}: evaluation sets changed, evaluating again")
+                row.update(eval_row(models[spec.label], sets, dev)); done.write_text(json.dumps(row, indent=1) + '\n')
             rows.append(row); continue
         if done.exists(): continue
-        log(f"{spec.label}: training {spec.model} for {spec.minutes} min ({spec.hr_size}-px crops, batch {spec.batch_size}, lr {spec.lr})")
-        model, recs = train_run(spec, train, val, d, p.curve_points, steps=2 if dry else None, cache=p.cache,
-                                num_workers=0 if dry else p.num_workers, log=log)
+        budget = None if minutes else max(1, round(spec.steps * steps_scale))
+        log(f"{spec.label}: training {spec.model} for {f'{minutes} min' if minutes else f'{budget} steps'} "
+            f"({spec.hr_size}-px crops, batch {spec.batch_size}, lr {spec.lr})")
+        model, recs = train_run(spec, train, val, d, p.curve_points, steps=budget, minutes=minutes, cache=p.cache,
+                                check_sizes=p.check_sizes, num_workers=0 if dry else _workers(p.num_workers), ckpt_dir=ck, log=log)
         if rank == 0:
             last = [r for r in recs if 'loss' in r][-1]
             row = {'model': spec.label, 'name': spec.model, 'model_kwargs': spec.model_kwargs, 'params': n_params(model),
-                   'nfe': model_nfe(model), 'steps': last['step'], 'images_seen': last['step'] * spec.batch_size,
-                   'train_seconds': last['elapsed_s'], 'images_per_s': last['images_per_s'], 'hr_size': spec.hr_size,
-                   'batch_size': spec.batch_size, 'lr': spec.lr, 'minutes': spec.minutes, **eval_row(model, sets, dev)}
+                   'nfe': model_nfe(model), 'budget_steps': budget, 'steps': last['step'],
+                   'images_seen': last['step'] * spec.batch_size, 'train_seconds': last['elapsed_s'],
+                   'images_per_s': last['images_per_s'], 'hr_size': spec.hr_size, 'batch_size': spec.batch_size,
+                   'lr': spec.lr, 'minutes': minutes, **eval_row(model, sets, dev)}
             done.write_text(json.dumps(row, indent=1) + '\n')
-            log(f"{spec.label}: {row['steps']} steps, {row['images_per_s']} img/s; " + json.dumps({k: v['psnr_y'] for k, v in row['by_set'].items()}))
+            log(f"{spec.label}: {row['steps']} steps in {row['train_seconds']:.0f} s, {row['images_per_s']} img/s; "
+                + json.dumps({k: v['psnr_y'] for k, v in row['by_set'].items()}))
             rows.append(row); models[spec.label], histories[spec.label] = model, recs
-        if world > 1: dist.barrier()                  # the other processes wait for the evaluation
+        if world > 1: barrier_all(device)             # the other processes wait for the evaluation
     if rank != 0: return {}
     # gap closure against bicubic and the EDSR row (the first EDSR of the preset)
     ref = next((r for r in rows if r['name'].startswith('edsr')), None)
@@ -374,7 +418,7 @@ def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry
     above = {s: all(r['by_set'][s]['psnr_y'] > rows[0]['by_set'][s]['psnr_y'] for r in rows[1:]) for s in sets}
     # figures
     bic_val = evaluate(lambda lr: bicubic_up(lr, 4), val, progress=False) if val else None
-    plot_curves(histories, bic_val, out / 'curves.png')
+    _optional_figure(log, 'validation curves', plot_curves, histories, bic_val, out / 'curves.png')
     crops = []
     for f in sets[next(iter(sets))][:3]:
         hr = to_tensor(load_image(f))[None]
@@ -391,11 +435,12 @@ def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry
         pd_set = set_name(p.pd_set) if set_name(p.pd_set) in sets else next(iter(sets))
         log(f"perception-distortion study: {p.pd_run} on {pd_set}, Euler {p.pd_euler}, Heun {p.pd_heun}")
         pd_rows = pd_study(models[p.pd_run], sets[pd_set], p.pd_euler, p.pd_heun)
-        plot_pd(pd_rows, f"{p.pd_run} on {pd_set}", out / 'pd.png')
+        _optional_figure(log, 'perception-distortion figure', plot_pd, pd_rows, f"{p.pd_run} on {pd_set}", out / 'pd.png')
     res = {'preset': p.name, 'dry_run': dry, **env, 'dataset': {'train': [str(d) for d in data] if data else list(p.train_data),
            'n_train_images': len(train), 'eval_sets': {k: len(v) for k, v in sets.items()}},
            'command': command or f"reproduce({p.name!r})", 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
            'seconds_total': round(time.perf_counter() - t0, 1), 'budget_minutes': p.budget_minutes,
+           'steps_scale': steps_scale, 'minutes_per_run': minutes,
            'all_learned_above_bicubic': above, 'rows': rows,
            'pd_study': {'run': p.pd_run, 'set': pd_set, 'rows': pd_rows} if pd_rows else None}
     (out / 'results.json').write_text(json.dumps(res, indent=1) + '\n')
@@ -412,6 +457,9 @@ def jitsr_reproduce(argv=None):
     p.add_argument('--out', default=None, help='output folder (default: runs/reproduce-<preset>)')
     p.add_argument('--data', nargs='+', default=None, help='training folders (default: the bundled photos)')
     p.add_argument('--dry-run', action='store_true', help='every model for two steps at toy size (a test of the pipeline)')
+    p.add_argument('--steps-scale', type=float, default=1.0, help="multiply every model's step budget (default 1: the preset's)")
+    p.add_argument('--minutes', type=float, default=None, help='train every model for this many minutes instead of its steps')
+    p.add_argument('--ckpt-dir', default=None, help='where checkpoints go (default: beside each row in --out)')
     p.add_argument('--quiet', action='store_true')
     a = p.parse_args(argv)
     preset = a.preset or ('gpu' if torch.cuda.is_available() else 'cpu')
@@ -420,7 +468,9 @@ def jitsr_reproduce(argv=None):
     def fail(msg): print(f"jitsr-reproduce: error: {msg}", file=sys.stderr); raise SystemExit(2)
     for d in a.data or []:
         if not Path(d).is_dir(): fail(f"no such folder: {d}")
-    try: res = reproduce(preset, out, a.data, a.dry_run, a.quiet, cmd)
+    if not a.steps_scale > 0: fail(f"--steps-scale must be > 0, got {a.steps_scale}")
+    if a.minutes is not None and not a.minutes > 0: fail(f"--minutes must be > 0, got {a.minutes}")
+    try: res = reproduce(preset, out, a.data, a.dry_run, a.quiet, cmd, a.steps_scale, a.minutes, a.ckpt_dir)
     except (FileNotFoundError, ValueError) as e: fail(str(e))
     if res: print(out / 'results.json')
 

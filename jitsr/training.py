@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_training.ipynb #40d04cc7
 from __future__ import annotations
-import os, re, sys, json, math, time, copy, random, argparse, platform, datetime, pickle, warnings
+import os, re, sys, json, math, time, copy, random, argparse, platform, datetime, pickle, warnings, contextlib
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -16,9 +16,9 @@ from .data import SRDataset, image_files, split_files, ImageReadError
 from .metrics import evaluate
 
 # %% auto #0
-__all__ = ['TrainConfig', 'lr_factor', 'EMA', 'StepSampler', 'SeededItems', 'CheckpointError', 'rng_state', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'TrainingDiverged', 'LossOf', 'conv_heavy', 'Trainer', 'load_model',
-           'train_parser', 'jitsr_train']
+__all__ = ['TrainConfig', 'lr_factor', 'EMA', 'StepSampler', 'step_seed', 'SeededItems', 'CheckpointError', 'rng_state',
+           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'TrainingDiverged', 'LossOf', 'conv_heavy',
+           'join_process_group', 'barrier_all', 'micro_batches', 'Trainer', 'load_model', 'train_parser', 'jitsr_train']
 
 # %% ../nbs/05_training.ipynb #ea98f2c1
 @dataclass
@@ -29,6 +29,7 @@ class TrainConfig:
     steps: int | None = 1000              # optimiser steps; None: train for `minutes`
     minutes: float | None = None          # wall-clock budget; training stops at whichever limit comes first
     batch_size: int = 16                  # global batch (split across processes under DDP)
+    micro_batch: int | None = None        # most samples per forward on one process; above it, gradient accumulation
     hr_size: int = 96                     # HR crop size (LR is hr_size / scale)
     scale: int = 4
     lr: float = 2e-4
@@ -47,6 +48,7 @@ class TrainConfig:
     seed: int = 0
     num_workers: int = 0
     amp: bool = True                      # bf16 autocast on CUDA (ignored on CPU)
+    tf32: bool = True                     # TF32 matmuls/convolutions and cuDNN autotuning on CUDA (ignored on CPU)
     compile: bool = False
     channels_last: bool | None = None     # None: when most parameters are in 2D convolutions (+15 % for EDSR on CPU)
 
@@ -105,6 +107,10 @@ class StepSampler(Sampler):
         while True:
             yield self.batch(step); step += 1
 
+def step_seed(seed: int, step: int, rank: int = 0) -> int:
+    "The seed of torch's generators for training step `step` on process `rank` (a 63-bit integer, well mixed by NumPy's `SeedSequence`)."
+    return int(np.random.SeedSequence([seed, step, rank, 0x5EED]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
 class SeededItems(Dataset):
     "Wraps an `SRDataset`: item `(step, k, index)` is drawn with torch's RNG seeded by `(seed, step, k)`."
     def __init__(self, ds: Dataset, seed: int = 0): self.ds, self.seed = ds, seed
@@ -119,17 +125,20 @@ class SeededItems(Dataset):
 class CheckpointError(RuntimeError):
     "A checkpoint that is missing, unreadable, or carries pickled objects."
 
-def rng_state() -> dict:
-    np_state = np.random.get_state()
+def rng_state(device=None) -> dict:
+    "torch's CPU generator (and `device`'s, if it is a GPU), NumPy's and Python's states, as tensors and plain values."
+    np_state, device = np.random.get_state(), torch.device(device or 'cpu')
     return {'torch': torch.get_rng_state(), 'python': list(random.getstate()[1]), 'python_pos': random.getstate()[2],
             'numpy': torch.from_numpy(np_state[1].astype(np.int64)), 'numpy_pos': int(np_state[2]),
-            'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+            'cuda': [torch.cuda.get_rng_state(device)] if device.type == 'cuda' else []}
 
-def set_rng_state(s: dict):
-    torch.set_rng_state(s['torch'])
-    random.setstate((3, tuple(s['python']), s['python_pos']))
-    np.random.set_state(('MT19937', s['numpy'].numpy().astype(np.uint32), s['numpy_pos'], 0, 0.0))
-    if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
+def set_rng_state(s: dict, device=None):
+    "Restore what `rng_state` saved, wherever its tensors were loaded to (the generators take CPU byte tensors)."
+    torch.set_rng_state(s['torch'].cpu().to(torch.uint8))
+    random.setstate((3, tuple(int(v) for v in s['python']), s['python_pos']))
+    np.random.set_state(('MT19937', s['numpy'].cpu().numpy().astype(np.uint32), int(s['numpy_pos']), 0, 0.0))
+    device = torch.device(device or 'cpu')
+    if s['cuda'] and device.type == 'cuda': torch.cuda.set_rng_state(s['cuda'][0].cpu().to(torch.uint8), device)
 
 def save_checkpoint(state: dict, path) -> Path:
     "Write `state` to `path` atomically (temporary file, fsync, rename)."
@@ -226,20 +235,40 @@ def _dist_env():
     "(rank, world size, local rank) from torchrun's environment, (0, 1, 0) otherwise."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
 
+def join_process_group(device: torch.device, timeout: datetime.timedelta | None = None):
+    "Join torchrun's process group: NCCL bound to this process's GPU on CUDA (set before joining), gloo on the CPU."
+    if device.type == 'cuda':
+        torch.cuda.set_device(device)
+        dist.init_process_group('nccl', device_id=device, timeout=timeout)
+    else: dist.init_process_group('gloo', timeout=timeout)
+
+def barrier_all(device: torch.device):
+    "Wait for every process (NCCL needs to know which GPU the barrier runs on)."
+    if dist.is_initialized(): dist.barrier(device_ids=[device.index]) if device.type == 'cuda' else dist.barrier()
+
+def micro_batches(batch_size: int, world: int, micro_batch: int | None) -> int:
+    "Chunks per process and step: the fewest that divide the process's share of the batch into at most `micro_batch`."
+    per_process = batch_size // world
+    if not micro_batch or per_process <= micro_batch: return 1
+    return next(n for n in range(2, per_process + 1) if per_process % n == 0 and per_process // n <= micro_batch)
+
 def _build(cfg: TrainConfig) -> nn.Module:
     from jitsr.core import build_model
     return build_model(cfg.model, **cfg.model_kwargs)
 
 class Trainer:
-    "Train `model` (or `build_model(cfg.model)`) on `train_ds` with `cfg`; checkpoints and `metrics.jsonl` in `out`."
+    "Train `model` (or `build_model(cfg.model)`) on `train_ds` with `cfg`; `metrics.jsonl` in `out`, the checkpoint in `ckpt_dir` (default `out`)."
     def __init__(self, cfg: TrainConfig, train_ds: Dataset, out, model: nn.Module | None = None, val_files=(),
-                 device=None, progress: bool | None = None, quiet: bool = False):
+                 device=None, progress: bool | None = None, quiet: bool = False, ckpt_dir=None):
         cfg = replace(cfg)                              # a copy: 'auto' settings are filled in below
         self.cfg, self.out, self.val_files = cfg, Path(out), list(val_files)[:cfg.max_val_images or None]
         self.rank, self.world, local = _dist_env()
-        if self.world > 1 and not dist.is_initialized():
-            dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
         self.device = torch.device(device or (f'cuda:{local}' if torch.cuda.is_available() else 'cpu'))
+        if self.world > 1 and not dist.is_initialized(): join_process_group(self.device)
+        if self.device.type == 'cuda' and cfg.tf32:
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+            torch.backends.cudnn.benchmark = True       # fixed crop sizes: let cuDNN pick its fastest kernels once
+        self.n_micro = micro_batches(cfg.batch_size, self.world, cfg.micro_batch)
         torch.manual_seed(cfg.seed); random.seed(cfg.seed); np.random.seed(cfg.seed)
         self.model = (model if model is not None else _build(cfg)).to(self.device)
         torch.manual_seed(cfg.seed)                     # the training stream does not depend on how the model was built
@@ -253,12 +282,12 @@ class Trainer:
         self.ds = SeededItems(train_ds, cfg.seed)
         self.progress = (sys.stderr.isatty() or _in_notebook()) if progress is None else progress
         self.progress, self.quiet = self.progress and self.rank == 0, quiet or self.rank != 0
-        self.ckpt_path = self.out / 'checkpoint.pt'
+        self.ckpt_path = Path(ckpt_dir or out) / 'checkpoint.pt'
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict:
         return {'model': self.model.state_dict(), 'ema': self.ema.state_dict() if self.ema else None,
-                'opt': self.opt.state_dict(), 'step': self.step, 'elapsed': self.elapsed, 'rng': rng_state(),
+                'opt': self.opt.state_dict(), 'step': self.step, 'elapsed': self.elapsed, 'rng': rng_state(self.device),
                 'config': asdict(self.cfg), 'format': 'jitsr-train-1',
                 'meta': {'torch': str(torch.__version__), 'device': str(self.device), 'world': self.world,
                          'saved': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}}
@@ -268,15 +297,20 @@ class Trainer:
         if self.ema and sd['ema']: self.ema.load_state_dict(sd['ema'])
         self.opt.load_state_dict(sd['opt'])
         self.step, self.elapsed = sd['step'], sd['elapsed']
-        set_rng_state(sd['rng'])
+        set_rng_state(sd['rng'], self.device)
 
     def save(self):
-        if self.rank == 0: save_checkpoint(self.state_dict(), self.ckpt_path)
+        "Write the checkpoint (process 0 only) and log its size and the seconds it took."
+        if self.rank != 0: return
+        t = time.perf_counter()
+        save_checkpoint(self.state_dict(), self.ckpt_path)
+        self._record({'step': self.step, 'checkpoint_mb': round(self.ckpt_path.stat().st_size / 2 ** 20, 1),
+                      'checkpoint_s': round(time.perf_counter() - t, 2)})
 
     def resume(self) -> bool:
         "Continue from `out/checkpoint.pt` if there is one; drop log lines written after it (a killed run's)."
         if not self.ckpt_path.exists(): return False
-        self.load_state_dict(load_checkpoint(self.ckpt_path, map_location=self.device))
+        self.load_state_dict(load_checkpoint(self.ckpt_path, map_location='cpu'))   # then copied to the device
         log = self.out / 'metrics.jsonl'
         if self.rank == 0 and log.exists():
             keep = [l for l in log.read_text().splitlines() if l.strip() and json.loads(l).get('step', 0) <= self.step]
@@ -305,6 +339,41 @@ class Trainer:
         e = 60 * self.cfg.eval_minutes
         return (math.floor(self.elapsed / e) + 1) * e if e > 0 else math.inf
 
+    def _agree(self, x: float) -> float:
+        "Process 0's value of `x` on every process: the one clock behind stops, validations and the schedule."
+        if self.world == 1: return x
+        buf = torch.tensor([x], dtype=torch.float64, device=self.device if self.device.type == 'cuda' else 'cpu')
+        dist.broadcast(buf, src=0)
+        return buf.item()
+
+    def _seed_step(self):
+        "Seed torch's CPU generator and this process's GPU generator for the current step (its t and noise)."
+        s = step_seed(self.cfg.seed, self.step, self.rank)
+        torch.random.default_generator.manual_seed(s)
+        if self.device.type == 'cuda':
+            with torch.cuda.device(self.device): torch.cuda.manual_seed(s)
+
+    def _forward_backward(self, loss_fn, hr, lr) -> torch.Tensor:
+        "The batch's mean loss (a 0-d tensor) and its gradients, in `n_micro` chunks; DDP syncs after the last only."
+        n, total = self.n_micro, torch.zeros((), device=self.device)
+        amp = self.cfg.amp and self.device.type == 'cuda'
+        for i, (hr_chunk, lr_chunk) in enumerate(zip(hr.chunk(n), lr.chunk(n))):
+            last = i == n - 1
+            with contextlib.nullcontext() if self.world == 1 or last else loss_fn.no_sync():
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
+                    loss = loss_fn(hr_chunk, lr_chunk) / n
+                loss.backward()
+            total += loss.detach().float()
+        return total
+
+    def _validate_and_log(self, bars, final: bool = False):
+        "Validate on process 0 while the others wait; log the result."
+        v = self.validate() if self.rank == 0 else {}
+        if self.world > 1: barrier_all(self.device)
+        if not v: return
+        self._record({'step': self.step, **({'final': True} if final else {}), 'elapsed_s': round(self.elapsed, 2), **v})
+        bars.log(f"step {self.step}  {'final ' if final else ''}val {v}", self.step, psnr=v['psnr_y'])
+
     def validate(self) -> dict:
         "Y-PSNR/SSIM of the EMA (or raw) weights on the validation images."
         if not self.val_files: return {}
@@ -328,30 +397,29 @@ class Trainer:
                         persistent_workers=c.num_workers > 0)
         bars = _Progress(self.progress, self.step, c.steps, c.eval_every or c.ckpt_every or 100, self.quiet)
         amp = c.amp and dev.type == 'cuda'
-        t_last, n_img, last_loss = time.perf_counter(), 0, float('nan')
+        t_last = time.perf_counter()
         next_eval = self._next_eval()
         self.model.train()
         for lr_img, hr_img in dl:
             if self._done(): break
+            self._seed_step()
             lr_img, hr_img = lr_img.to(dev, non_blocking=True), hr_img.to(dev, non_blocking=True)
             if c.channels_last: lr_img = lr_img.contiguous(memory_format=torch.channels_last)
             for g in self.opt.param_groups: g['lr'] = c.lr * lr_factor(self.step, c, self._progress_frac())
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-                loss = loss_fn(hr_img, lr_img)
-            if self.world > 1:                              # every process must see the same verdict and log value
-                lsum = loss.detach().clone(); dist.all_reduce(lsum); loss_val = lsum.item() / self.world
-            else: loss_val = loss.item()
+            self.opt.zero_grad(set_to_none=True)
+            loss = self._forward_backward(loss_fn, hr_img, lr_img)
+            if self.world > 1: dist.all_reduce(loss)        # every process sees the same verdict and log value
+            loss_val = loss.item() / self.world
             if not math.isfinite(loss_val):
                 raise TrainingDiverged(f"loss is {loss_val} at step {self.step}; training stopped. "
                                        f"The last good checkpoint is {self.ckpt_path if self.ckpt_path.exists() else '(none yet)'}"
                                        f" (step {load_checkpoint(self.ckpt_path)['step'] if self.ckpt_path.exists() else '-'}).")
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
             if c.grad_clip: torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
             self.opt.step()
             if self.ema: self.ema.update(self.model)
-            now = time.perf_counter(); self.elapsed += now - t_last; t_last = now
-            self.step += 1; n_img += c.batch_size; last_loss = loss_val
+            now = time.perf_counter()
+            self.elapsed = self._agree(self.elapsed + now - t_last)
+            self.step += 1
             bars.step(self.step, loss_val)
             if self.step % c.log_every == 0 or self._done():
                 rec = {'step': self.step, 'loss': round(loss_val, 6), 'lr': self.opt.param_groups[0]['lr'],
@@ -360,22 +428,18 @@ class Trainer:
                 bars.log(f"step {self.step}{'/' + str(c.steps) if c.steps else ''}  loss {loss_val:.5f}  "
                          f"lr {rec['lr']:.2e}  {rec['images_per_s']:.1f} img/s  {self.elapsed:.0f}s", self.step, loss_val)
             if ((c.eval_every and self.step % c.eval_every == 0) or self.elapsed >= next_eval) and not self._done():
-                v = self.validate()
-                if v: self._record({'step': self.step, 'elapsed_s': round(self.elapsed, 2), **v}); bars.log(f"step {self.step}  val {v}", self.step, psnr=v['psnr_y'])
+                self._validate_and_log(bars)
                 next_eval = self._next_eval()
             if self.step % c.ckpt_every == 0: self.save()
             t_last = time.perf_counter()                    # time spent validating/saving is not training time
-        final = self.validate()
-        if final:
-            self._record({'step': self.step, 'final': True, 'elapsed_s': round(self.elapsed, 2), **final})
-            bars.log(f"step {self.step}  final val {final}", self.step, psnr=final['psnr_y'])
+        self._validate_and_log(bars, final=True)
         self.save()
         return self.ckpt_path if self.rank == 0 else None
 
 # %% ../nbs/05_training.ipynb #72f00b49
 def load_model(path, device='cpu', ema: bool = True) -> nn.Module:
     "The model stored in a `jitsr-train` checkpoint, with its EMA weights (or the raw ones), in eval mode."
-    sd = load_checkpoint(path, map_location=device)
+    sd = load_checkpoint(path, map_location='cpu')
     if sd.get('format') != 'jitsr-train-1': raise CheckpointError(f"{path} is not a jitsr-train checkpoint")
     cfg = TrainConfig(**{k: v for k, v in sd['config'].items() if k in TrainConfig.__dataclass_fields__})
     model = _build(cfg)
