@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 from .diffusion import to_model_range
-from .jit import JiT, grid_positions, sincos_2d
+from .jit import JiT, cached, grid_positions, sincos_2d
 
 # %% auto #0
 __all__ = ['SCHEMES', 'LRTokens', 'Conditioning', 'ChannelConcat', 'TokenConcat', 'AlignedTokens', 'CrossAttend', 'make_scheme',
@@ -33,8 +33,18 @@ class Conditioning(nn.Module):
     def __init__(self, width: int, patch_size: int, scale: int, depth: int):
         super().__init__()
         self.width, self.patch_size, self.scale, self.depth = width, patch_size, scale, depth
+        self._tables = {}                    # LR-grid position tables by key (`cached`): not in the state dict
 
     def jit_overrides(self) -> dict: return {}
+
+    def lr_pos(self, gh, gw):
+        "The `(row, col)` positions of a `gh`×`gw` LR token grid: a CPU table, made once per grid (do not modify it)."
+        return cached(self._tables, ('positions', gh, gw), lambda: grid_positions(gh, gw))
+
+    def lr_sincos(self, gh, gw, like):
+        "The fixed sin-cos embedding of those positions, on the device and in the dtype of `like`: made once per grid, device and dtype."
+        return cached(self._tables, ('sincos', gh, gw, str(like.device), like.dtype),
+                      lambda: sincos_2d(self.lr_pos(gh, gw), self.width).to(like.device, like.dtype))
 
 class ChannelConcat(Conditioning):
     "SR3: the bicubic-upsampled LR as 3 extra input channels."
@@ -62,7 +72,7 @@ class TokenConcat(Conditioning):
     def forward(self, net: JiT, x_t, t, lr, lr_up):
         gh, gw = lr.shape[-2] // self.tokens.q, lr.shape[-1] // self.tokens.q
         tok = self.tokens(lr) + self.positions(gh, gw)
-        return net(x_t, t, cond=tok.mean(1), context=tok.to(x_t.dtype), context_pos=grid_positions(gh, gw), context_rope=False)
+        return net(x_t, t, cond=tok.mean(1), context=tok.to(x_t.dtype), context_pos=self.lr_pos(gh, gw), context_rope=False)
 
 # %% ../nbs/06_conditioning.ipynb #e1ace928
 class AlignedTokens(Conditioning):
@@ -77,8 +87,7 @@ class AlignedTokens(Conditioning):
     def lr_tokens(self, lr):
         "Tokens and their `(row, col)` positions (those of the HR patches they cover)."
         gh, gw = lr.shape[-2] // self.tokens.q, lr.shape[-1] // self.tokens.q
-        pos = grid_positions(gh, gw)
-        return self.tokens(lr) + self.role + sincos_2d(pos, self.width).to(lr.device, lr.dtype), pos
+        return self.tokens(lr) + self.role + self.lr_sincos(gh, gw, lr), self.lr_pos(gh, gw)
 
     def forward(self, net: JiT, x_t, t, lr, lr_up):
         tok, pos = self.lr_tokens(lr)
@@ -95,9 +104,8 @@ class CrossAttend(Conditioning):
 
     def forward(self, net: JiT, x_t, t, lr, lr_up):
         gh, gw = lr.shape[-2] // self.tokens.q, lr.shape[-1] // self.tokens.q
-        pos = grid_positions(gh, gw)
-        tok = self.tokens(lr) + sincos_2d(pos, self.width).to(lr.device, lr.dtype)
-        return net(x_t, t, cross=tok.to(x_t.dtype), cross_pos=pos)
+        tok = self.tokens(lr) + self.lr_sincos(gh, gw, lr)
+        return net(x_t, t, cross=tok.to(x_t.dtype), cross_pos=self.lr_pos(gh, gw))
 
 # %% ../nbs/06_conditioning.ipynb #f046c78e
 SCHEMES = {'concat': ChannelConcat, 'token': TokenConcat, 'token-rope': AlignedTokens, 'cross': CrossAttend,

@@ -4,6 +4,7 @@
 
 # %% ../nbs/03_jit.ipynb #f03594fb
 from __future__ import annotations
+import hashlib
 import math
 from dataclasses import dataclass, asdict, replace
 import torch
@@ -14,7 +15,8 @@ from einops import rearrange
 # %% auto #0
 __all__ = ['JIT_SIZES', 'RMSNorm', 'BottleneckPatchEmbed', 'sincos_1d', 'grid_positions', 'sincos_2d', 'rope_angles',
            'apply_rope', 'Attention', 'local_slopes', 'locality_bias', 'SwiGLU', 'TimestepEmbedder', 'modulate',
-           'CrossAttention', 'JiTBlock', 'FinalLayer', 'JiTConfig', 'JiT', 'jit_config', 'count_params']
+           'CrossAttention', 'JiTBlock', 'FinalLayer', 'pos_key', 'cached', 'JiTConfig', 'JiT', 'jit_config',
+           'count_params']
 
 # %% ../nbs/03_jit.ipynb #78ed86a8
 class RMSNorm(nn.Module):
@@ -180,6 +182,19 @@ class FinalLayer(nn.Module):
         shift, scale = self.ada(F.silu(c)).chunk(2, dim=-1)
         return self.linear(modulate(self.norm(x), shift, scale))
 
+# %% ../nbs/03_jit.ipynb #92089712
+def pos_key(pos: torch.Tensor) -> tuple:
+    "A hashable stand-in for positions `(N, 2)` (a CPU tensor, as `grid_positions` makes): shape and digest of the float64 values."
+    p = pos.detach().cpu().double().contiguous()
+    return tuple(p.shape), hashlib.blake2b(p.numpy().tobytes(), digest_size=16).hexdigest()
+
+def cached(tables: dict, key: tuple, make, limit: int = 64):
+    "`tables[key]`, made by `make()` on first use (outside inference mode); past `limit` tables, the oldest is dropped."
+    if key not in tables:
+        if len(tables) >= limit: del tables[next(iter(tables))]
+        with torch.inference_mode(False): tables[key] = make()
+    return tables[key]
+
 # %% ../nbs/03_jit.ipynb #684331c4
 @dataclass
 class JiTConfig:
@@ -214,7 +229,7 @@ class JiT(nn.Module):
         self.context_pos_embed = nn.Parameter(torch.zeros(1, cfg.in_context_len, D)) if cfg.in_context_len else None
         self.blocks = nn.ModuleList([JiTBlock(D, cfg.heads, cfg.mlp_ratio, cfg.cross_attn) for _ in range(cfg.depth)])
         self.final = FinalLayer(D, cfg.patch_size, cfg.out_chans)
-        self._tables = {}
+        self._tables = {}                    # position tables by key (`cached`): not parameters, not in the state dict
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -244,57 +259,69 @@ class JiT(nn.Module):
         if cfg.cross_attn and cross is None: raise ValueError("this JiT has cross-attention: pass the `cross` tokens")
         gh, gw = H // p, W // p
         c = self.conditioning(t, y, cond)
-        pos_embed, angles = self._grid_tables(gh, gw, x.device)
+        pos_embed, angles, bias = self._grid_tables(gh, gw, x.device)
         h = self.patch_embed(x) + pos_embed.to(x.dtype)
-        extra, extra_angles, extra_pos = self._context_tokens(c, y, context, context_pos, context_rope)
-        cross_angles = None if cross_pos is None else \
-            rope_angles(cross_pos.cpu(), cfg.width // cfg.heads, cfg.rope_theta).to(x.device)
-        pos = grid_positions(gh, gw)
-        bias = self._attn_bias(pos, pos, 0, x.device)
-        cross_bias = None if cross_pos is None else self._attn_bias(pos, cross_pos.cpu(), 0, x.device)
+        extra = self._context_tokens(y, context)
+        if extra is not None: joint_angles, joint_bias = self._joint_tables(gh, gw, context, context_pos, context_rope, x.device)
+        cross_angles, cross_bias = (None, None) if cross_pos is None else self._cross_tables(gh, gw, cross_pos, x.device)
         for i, blk in enumerate(self.blocks):
             if extra is not None and i == cfg.in_context_start:
                 h = torch.cat([extra.to(h.dtype), h], dim=1)
-                angles = torch.cat([extra_angles, angles], dim=0)
-                pos = torch.cat([extra_pos, pos])
-                bias = self._attn_bias(pos, pos, len(extra_pos), x.device)
+                angles, bias = joint_angles, joint_bias
             h = blk(h, c, angles, cross, cross_angles, bias, cross_bias)
         if extra is not None: h = h[:, -gh * gw:]
         out = self.final(h, c)
         return rearrange(out, 'b (h w) (p q c) -> b c (h p) (w q)', h=gh, w=gw, p=p, q=p)
 
+    def _context_tokens(self, y, context):
+        "Tokens that join at `in_context_start`: class tokens, then `context`; None if there are none."
+        parts = []
+        if self.context_pos_embed is not None: parts.append(self.y_embed(y)[:, None] + self.context_pos_embed)
+        if context is not None: parts.append(context)
+        return torch.cat(parts, dim=1) if parts else None
+
+    def _tables_for(self, key: tuple, make, device):
+        "The CPU tables `make()` returns, moved to `device` once per `key`, configuration and device (see `cached`)."
+        cfg = self.cfg
+        options = (cfg.width, cfg.heads, cfg.rope_theta, cfg.in_context_len, cfg.local_slope, cfg.context_reads_image)
+        return cached(self._tables, (*key, *options, str(device)),
+                      lambda: tuple(None if tab is None else tab.to(device) for tab in make()))
+
     def _grid_tables(self, gh, gw, device):
-        "Sin-cos embedding and RoPE angles of a `gh`×`gw` grid: computed once in float64 on the CPU, cached per device."
-        key = (gh, gw, str(device))
-        if key not in self._tables:
+        "Sin-cos embedding, RoPE angles and attention bias of a `gh`×`gw` grid."
+        def make():
             pos = grid_positions(gh, gw)
-            self._tables[key] = (sincos_2d(pos, self.cfg.width).to(device),
-                                 rope_angles(pos, self.cfg.width // self.cfg.heads, self.cfg.rope_theta).to(device))
-        return self._tables[key]
+            return sincos_2d(pos, self.cfg.width), self._rope(pos), self._attn_bias(pos, pos)
+        return self._tables_for(('grid', gh, gw), make, device)
 
-    def _context_tokens(self, c, y, context, context_pos, context_rope=True):
-        "Tokens that join at `in_context_start`: class tokens, then `context`; their RoPE angles (0 unless `context_rope`) and grid positions (NaN: none)."
-        parts, angs, poss, hd = [], [], [], self.cfg.width // self.cfg.heads
-        if self.context_pos_embed is not None:
-            parts.append(self.y_embed(y)[:, None] + self.context_pos_embed)
-            angs.append(torch.zeros(self.cfg.in_context_len, hd // 2))
-            poss.append(torch.full((self.cfg.in_context_len, 2), float('nan')))
-        if context is not None:
-            parts.append(context)
-            angs.append(torch.zeros(context.shape[1], hd // 2) if context_pos is None or not context_rope
-                        else rope_angles(context_pos.cpu(), hd, self.cfg.rope_theta))
-            poss.append(torch.full((context.shape[1], 2), float('nan')) if context_pos is None else context_pos.cpu().float())
-        if not parts: return None, None, None
-        return torch.cat(parts, dim=1), torch.cat(angs).to(c.device), torch.cat(poss)
+    def _joint_tables(self, gh, gw, context, context_pos, context_rope, device):
+        "RoPE angles and attention bias of [class tokens, `context`, grid]; context angles are 0 unless `context_pos` and `context_rope`, positions NaN (none) without `context_pos`."
+        n_cls, n_ctx = self.cfg.in_context_len, 0 if context is None else context.shape[1]
+        if context is None: context_pos = None
+        def make():
+            half, grid = self.cfg.width // self.cfg.heads // 2, grid_positions(gh, gw)
+            ctx_pos = torch.full((n_ctx, 2), float('nan')) if context_pos is None else context_pos.cpu().float()
+            ctx_angles = self._rope(context_pos.cpu()) if context_pos is not None and context_rope else torch.zeros(n_ctx, half)
+            pos = torch.cat([torch.full((n_cls, 2), float('nan')), ctx_pos, grid])
+            return torch.cat([torch.zeros(n_cls, half), ctx_angles, self._rope(grid)]), self._attn_bias(pos, pos, n_cls + n_ctx)
+        ctx_key = None if context_pos is None else pos_key(context_pos)
+        return self._tables_for(('joint', gh, gw, n_ctx, ctx_key, context_rope), make, device)
 
-    def _attn_bias(self, pos_q, pos_k, n_ctx: int = 0, device=None):
+    def _cross_tables(self, gh, gw, cross_pos, device):
+        "RoPE angles of the cross tokens at `cross_pos`, and the attention bias from the `gh`×`gw` grid to them."
+        def make(): return self._rope(cross_pos.cpu()), self._attn_bias(grid_positions(gh, gw), cross_pos.cpu())
+        return self._tables_for(('cross', gh, gw, pos_key(cross_pos)), make, device)
+
+    def _rope(self, pos): return rope_angles(pos, self.cfg.width // self.cfg.heads, self.cfg.rope_theta)
+
+    def _attn_bias(self, pos_q, pos_k, n_ctx: int = 0):
         "The locality prior between positions `pos_q`, `pos_k`; -inf from the first `n_ctx` (context) queries to image keys if context tokens may not read the image; None if neither applies."
         cfg, b = self.cfg, None
         if cfg.local_slope > 0: b = locality_bias(pos_q, pos_k, local_slopes(cfg.local_slope, cfg.heads))
         if n_ctx and not cfg.context_reads_image:
             b = torch.zeros(cfg.heads, len(pos_q), len(pos_k)) if b is None else b
             b[:, :n_ctx, n_ctx:] = float('-inf')
-        return None if b is None else b.to(device)
+        return b
 
 # %% ../nbs/03_jit.ipynb #e5d9d9df
 JIT_SIZES = {

@@ -2,7 +2,7 @@
 # One loan of a GPU machine, turned into results: probe the machine, run the gpu comparison scaled to the time
 # left, and leave everything worth keeping under $OUT.
 #
-#   OUT=$OUT bash tools/gpu_run.sh [LIMIT_SECONDS]                  # on the GPU machine, from the repo root (default 480)
+#   OUT=$OUT bash tools/gpu_run.sh [LIMIT_SECONDS]                  # on the GPU machine, from the repo root (default 300)
 #   JITSR_GPU_SMOKE=1 OUT=/tmp/gpusmoke bash tools/gpu_run.sh 300   # anywhere: CPU, toy sizes, the same files
 #
 # On the GPU machine it needs gpu_data/ (built here by `python tools/prepare_gpu_data.py`, carried along); it has no
@@ -23,7 +23,7 @@
 # .venv/bin/python, python3, python).
 
 set -uo pipefail
-LIMIT=${1:-480}
+LIMIT=${1:-300}
 : "${OUT:?set OUT to the output folder}"
 SMOKE=${JITSR_GPU_SMOKE:-0}
 MARGIN=30                                   # seconds kept for the clean-up and SUMMARY.md after the reproduce stage
