@@ -127,6 +127,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'jitsr.data.center_square': ('data.html#center_square', 'jitsr/data.py'),
                             'jitsr.data.data_roots': ('data.html#data_roots', 'jitsr/data.py'),
                             'jitsr.data.find_data': ('data.html#find_data', 'jitsr/data.py'),
+                            'jitsr.data.get_device': ('data.html#get_device', 'jitsr/data.py'),
                             'jitsr.data.image_files': ('data.html#image_files', 'jitsr/data.py'),
                             'jitsr.data.load_image': ('data.html#load_image', 'jitsr/data.py'),
                             'jitsr.data.make_bundled_photos': ('data.html#make_bundled_photos', 'jitsr/data.py'),

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
-from .data import bicubic_up, load_image, to_tensor, ImageReadError
+from .data import bicubic_up, load_image, to_tensor, ImageReadError, get_device
 from .diffusion import FlowMatching, v_loss, to_model_range, from_model_range
 from .jit import JiT, JiTConfig, jit_config
 from .conditioning import make_scheme, SCHEMES
@@ -71,8 +71,10 @@ class JiTSR(nn.Module):
 
     def denoise(self, x_t, t, lr, lr_up):
         "$\\hat x$ for noisy `x_t` at times `t` (a number or `(B,)`), given the LR image."
-        t = torch.as_tensor(t, dtype=torch.float32, device=x_t.device)
-        if t.ndim == 0: t = t.expand(x_t.shape[0])
+        if isinstance(t, (int, float)): t = torch.full((x_t.shape[0],), float(t), device=x_t.device)   # a fill, no copy
+        else:
+            t = torch.as_tensor(t, dtype=torch.float32, device=x_t.device)
+            if t.ndim == 0: t = t.expand(x_t.shape[0])
         return self.scheme(self.net, x_t, t, lr, lr_up)
 
     # ------------------------------------------------------------------ training
@@ -223,7 +225,7 @@ def _load(path=None, device='cpu') -> JiTSR:
     if path is None:
         path = shipped_weights()
         if not path.exists(): raise CheckpointError(f"the shipped weights {path} are missing: reinstall jitsr or give a checkpoint path")
-    sd = load_checkpoint(path, map_location=device)
+    sd = load_checkpoint(path, map_location='cpu')                      # then moved to `device` with the model
     if sd.get('format') == 'jitsr-train-1': model = load_model(path, device)
     elif sd.get('format') == 'jitsr-model-1':
         c = dict(sd['config']); model = JiTSR(c.pop('arch'), c.pop('scheme'), c.pop('scale'), c.pop('hr_size'), **c)
@@ -267,7 +269,11 @@ def jitsr_upscale(argv=None):
     p.add_argument('--solver', choices=['euler', 'heun'], default=None)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--tile', type=int, default=None, help='LR tile size (default: the training size)')
+    p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
+    p.add_argument('--bf16', action='store_true', help='bf16 autocast (measure its effect on your model first)')
     a = p.parse_args(argv)
+    try: device = get_device(a.device)
+    except ValueError as e: _fail(str(e))
     from jitsr.training import CheckpointError
     if not Path(a.input).is_file(): _fail(f"no such file: {a.input}")
     out = Path(a.output)
@@ -275,12 +281,13 @@ def jitsr_upscale(argv=None):
     if not out.parent.exists(): _fail(f"no such folder: {out.parent}")
     try: img = load_image(a.input)
     except ImageReadError as e: _fail(str(e))
-    try: model = JiTSR.load(a.checkpoint)
+    try: model = JiTSR.load(a.checkpoint, device)
     except CheckpointError as e: _fail(str(e))
     if a.steps is not None and a.steps < 1: _fail("--steps must be >= 1")
     try: import fastprogress.fastprogress as fp; fp.WRITER_FN = lambda *x, **k: print(*x, **{**k, 'file': sys.stderr})
     except ImportError: pass
-    sr = model.upscale(img, steps=a.steps, solver=a.solver, seed=a.seed, tile=a.tile, progress=sys.stderr.isatty())
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.bf16):
+        sr = model.upscale(img, steps=a.steps, solver=a.solver, seed=a.seed, tile=a.tile, progress=sys.stderr.isatty())
     tmp = out.with_name(f'.{out.stem}.tmp{os.getpid()}{out.suffix}')
     try:
         sr.save(tmp); os.replace(tmp, out)

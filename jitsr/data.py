@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PROTOCOLS', 'BUNDLED_TEST', 'ImageReadError', 'load_image', 'to_tensor', 'quantize', 'to_image',
            'modcrop', 'bicubic_down', 'bicubic_up', 'center_square', 'make_pair', 'data_roots', 'find_data',
-           'image_files', 'split_files', 'SRDataset', 'sr_loader', 'make_bundled_photos', 'show_images']
+           'image_files', 'get_device', 'split_files', 'SRDataset', 'sr_loader', 'make_bundled_photos', 'show_images']
 
 # %% ../nbs/00_data.ipynb #1c476c3b
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff')
@@ -132,6 +132,18 @@ def image_files(root, recursive: bool = True) -> list[Path]:
     it = root.rglob('*') if recursive else root.glob('*')
     return sorted(p for p in it if p.suffix.lower() in IMAGE_EXTS and p.is_file()
                   and not any(part.startswith('.') for part in p.relative_to(root).parts))
+
+# %% ../nbs/00_data.ipynb #e95b38e8
+def get_device(name: str | None = None) -> torch.device:
+    "`name` (`'cpu'`, `'cuda'`, `'cuda:1'`) as a torch device; `None`: the first GPU when CUDA is there, else the CPU. Raises `ValueError` for an unknown or absent device."
+    if name is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: dev = torch.device(name)
+    except RuntimeError: raise ValueError(f"unknown device {name!r} (use cpu, cuda or cuda:N)") from None
+    if dev.type not in ('cpu', 'cuda'): raise ValueError(f"device {name!r}: only cpu and cuda are supported")
+    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {name!r}: CUDA is not available here")
+    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} GPU(s)")
+    return dev
 
 # %% ../nbs/00_data.ipynb #b6a52fca
 def split_files(files, root=None, val_frac: float = 0.1):

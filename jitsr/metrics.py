@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .data import (load_image, to_tensor, quantize, make_pair, bicubic_up, center_square, image_files,
-                        split_files, ImageReadError, PROTOCOLS, IMAGE_EXTS)
+                        split_files, ImageReadError, PROTOCOLS, IMAGE_EXTS, get_device)
 
 # %% auto #0
 __all__ = ['METRIC_KEYS', 'rgb_to_y', 'crop_border', 'psnr', 'ssim', 'sr_metrics', 'summarize', 'upscaler', 'evaluate',
@@ -82,8 +82,8 @@ def summarize(per_image: list[dict]) -> dict:
     return {'n_images': len(cat['psnr_y']), **{k: out[k] for k in METRIC_KEYS}}
 
 # %% ../nbs/01_metrics.ipynb #3b570b96
-def upscaler(name: str, scale: int = 4, device='cpu'):
-    "The upscaling function `lr -> sr` for `'bicubic'`, `'jitsr'` (the shipped JiT-SR) or a checkpoint path (EMA weights)."
+def upscaler(name: str, scale: int = 4, device='cpu', bf16: bool = False):
+    "The upscaling function `lr -> sr` for `'bicubic'`, `'jitsr'` (the shipped JiT-SR) or a checkpoint path (EMA weights), on `device`, in bf16 autocast if `bf16`."
     if name == 'bicubic': return lambda lr: bicubic_up(lr, scale)
     if name == 'jitsr' or name.endswith('.pt') or Path(name).is_file():
         from jitsr.training import load_model, load_checkpoint   # the engine and the models come later in the reading order
@@ -91,8 +91,11 @@ def upscaler(name: str, scale: int = 4, device='cpu'):
         if name == 'jitsr' or load_checkpoint(name).get('format') == 'jitsr-model-1': model = JiTSR.load(None if name == 'jitsr' else name, device)
         else: model = load_model(name, device)
         if getattr(model, 'scale', scale) != scale: raise ValueError(f"{name} is a x{model.scale} model, not x{scale}")
-        predict = getattr(model, 'predict', model)
-        return lambda lr: predict(lr.to(device)).float().cpu()
+        predict, dev_type = getattr(model, 'predict', model), torch.device(device).type
+        def up(lr):
+            with torch.no_grad(), torch.autocast(dev_type, dtype=torch.bfloat16, enabled=bf16):
+                return predict(lr.to(device)).float().cpu()
+        return up
     raise ValueError(f"unknown model {name!r}: use 'bicubic', 'jitsr' or the path of a checkpoint")
 
 def evaluate(upscale, files, scale: int = 4, protocol: str = 'standard', progress: bool = True) -> dict:
@@ -124,13 +127,17 @@ def jitsr_eval(argv=None):
     p.add_argument('--split', choices=['all', 'train', 'val'], default='all',
                    help="evaluate the part of the folder that jitsr-train trains on or holds out (hash split; default: all)")
     p.add_argument('--val-frac', type=float, default=0.1, help='the held-out fraction of that split (default: 0.1)')
+    p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
+    p.add_argument('--bf16', action='store_true', help='bf16 autocast for the model (measure its effect on your model first)')
     a = p.parse_args(argv)
+    try: device = get_device(a.device)
+    except ValueError as e: _fail(str(e))
     if a.scale < 2: _fail(f"scale must be an integer >= 2, got {a.scale}")
     if not Path(a.data).exists(): _fail(f"no such folder: {a.data}")
     files = image_files(a.data)
     if a.split != 'all' and Path(a.data).is_dir(): files = split_files(files, a.data, a.val_frac)[a.split == 'val']
     if not files: _fail(f"no images ({' '.join(IMAGE_EXTS)}) found in {a.data}")
-    try: up = upscaler(a.model, a.scale)
+    try: up = upscaler(a.model, a.scale, device, a.bf16)
     except (ValueError, RuntimeError) as e: _fail(str(e))  # RuntimeError: a bad checkpoint
     import fastprogress.fastprogress as fp
     fp.WRITER_FN = lambda *args, **kw: print(*args, **{**kw, 'file': sys.stderr})  # keep stdout for the JSON line
@@ -138,5 +145,5 @@ def jitsr_eval(argv=None):
     except (ImageReadError, ValueError) as e: _fail(str(e))
     print(file=sys.stderr)
     out = {'model': a.model, 'data': str(a.data), 'split': a.split, 'scale': a.scale, 'protocol': a.protocol, **res,
-           'device': 'cpu', 'torch': torch.__version__, 'machine': platform.machine()}
+           'device': str(device), 'bf16': a.bf16, 'torch': torch.__version__, 'machine': platform.machine()}
     print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in out.items()}))

@@ -396,7 +396,6 @@ class Trainer:
         dl = DataLoader(self.ds, batch_sampler=sampler, num_workers=c.num_workers, pin_memory=dev.type == 'cuda',
                         persistent_workers=c.num_workers > 0)
         bars = _Progress(self.progress, self.step, c.steps, c.eval_every or c.ckpt_every or 100, self.quiet)
-        amp = c.amp and dev.type == 'cuda'
         t_last = time.perf_counter()
         next_eval = self._next_eval()
         self.model.train()
@@ -458,7 +457,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, help='output folder: checkpoint.pt and metrics.jsonl')
     p.add_argument('--steps', type=int, default=None, help='optimiser steps')
     p.add_argument('--minutes', type=float, default=None, help='wall-clock training budget')
-    p.add_argument('--batch-size', type=int, default=d.batch_size)
+    p.add_argument('--batch-size', type=int, default=d.batch_size, help='global batch (split over the processes under torchrun)')
+    p.add_argument('--micro-batch', type=int, default=None, help='most crops per forward on one process (gradient accumulation above it)')
     p.add_argument('--hr-size', type=int, default=d.hr_size)
     p.add_argument('--seed', type=int, default=d.seed)
     p.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pt')
@@ -499,7 +499,8 @@ def jitsr_train(argv=None):
         tr, va = split_files(image_files(d), d, a.val_frac)
         files += tr; val += va
     if not files: _fail(f"no training images found in {' '.join(a.data)}")
-    cfg = TrainConfig(model=a.model, model_kwargs=kw, steps=a.steps, minutes=a.minutes, batch_size=a.batch_size,
+    if a.micro_batch is not None and a.micro_batch < 1: _fail(f"--micro-batch must be >= 1, got {a.micro_batch}")
+    cfg = TrainConfig(model=a.model, model_kwargs=kw, steps=a.steps, minutes=a.minutes, batch_size=a.batch_size, micro_batch=a.micro_batch,
                       hr_size=a.hr_size, lr=a.lr, warmup_steps=a.warmup_steps, schedule=a.schedule,
                       ema_decay=a.ema_decay, grad_clip=a.grad_clip or None, log_every=a.log_every,
                       ckpt_every=a.ckpt_every, eval_every=a.eval_every, max_val_images=a.max_val_images,

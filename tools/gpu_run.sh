@@ -5,6 +5,12 @@
 #   OUT=$OUT bash tools/gpu_run.sh [LIMIT_SECONDS]                  # on the GPU machine, from the repo root (default 300)
 #   JITSR_GPU_SMOKE=1 OUT=/tmp/gpusmoke bash tools/gpu_run.sh 300   # anywhere: CPU, toy sizes, the same files
 #
+# With a lent machine whose device time is short (15 min, machine start included, at most 10 min a command): first,
+# here, `python tools/prepare_gpu_data.py` (about a minute; gpu_data/ is ignored by git, so a fresh checkout lacks it),
+# then run `OUT=$OUT bash tools/gpu_run.sh 300` on the device with gpu_data carried and a command timeout of ~360 s:
+# that leaves time for one retry. Copy $OUT/reproduce-gpu to results/reproduce-gpu and $OUT/probe.json to
+# benchmarks/gpu_probe.json, and commit them.
+#
 # On the GPU machine it needs gpu_data/ (built here by `python tools/prepare_gpu_data.py`, carried along); it has no
 # network, so nothing is downloaded: missing pure-Python packages come from gpu_data/wheels, the package itself from
 # PYTHONPATH. It ends by itself within LIMIT seconds (every stage runs under `timeout`), and a stage that fails is

@@ -2,6 +2,7 @@
 
     python tools/prepare_gpu_data.py              # build what is missing (idempotent), print the size
     python tools/prepare_gpu_data.py --force      # rebuild from scratch
+    python tools/prepare_gpu_data.py --src DIR --no-wheels   # crops of your own ImageNet-like folder, on a machine with pip
     python tools/prepare_gpu_data.py --smoke DIR  # a tiny train/ + val/ folder for `JITSR_GPU_SMOKE=1 tools/gpu_run.sh`
 
 What it writes (the folder is git-ignored: ImageNet images and the benchmark sets may not be redistributed):
@@ -58,9 +59,10 @@ def write_crops(files, out: Path, fmt: str) -> int:
     return n
 
 
-def build_imagenet(dst: Path):
-    src = find_data('imagenet-sample')
-    if src is None: sys.exit("prepare_gpu_data: no imagenet-sample found (set JITSR_DATA or put it in shared/data)")
+def build_imagenet(dst: Path, src: Path | None = None):
+    src = src or find_data('imagenet-sample')
+    if src is None or not Path(src).is_dir():
+        sys.exit(f"prepare_gpu_data: no image folder {src or 'imagenet-sample'} (give --src, set JITSR_DATA or put it in shared/data)")
     files = image_files(src)
     frac = val_fraction(files, src, N_VAL)
     train, val = split_files(files, src, frac)
@@ -119,6 +121,8 @@ def make_smoke(dst: Path, n: int = 8):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=str(REPO / 'gpu_data'), help='the folder to build (default: gpu_data/ at the repo root)')
+    ap.add_argument('--src', default=None, help='a folder of ImageNet-like images (default: imagenet-sample via find_data)')
+    ap.add_argument('--no-wheels', action='store_true', help='skip the offline wheels (a GPU machine that can install packages)')
     ap.add_argument('--force', action='store_true', help='delete the folder first and rebuild everything')
     ap.add_argument('--smoke', metavar='DIR', help='only write a tiny train/ + val/ data folder to DIR, then stop')
     ap.add_argument('--n', type=int, default=8, help='images in the --smoke folder')
@@ -129,9 +133,9 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     (out / 'README.txt').write_text("Built by tools/prepare_gpu_data.py for tools/gpu_run.sh. Never commit or share: "
                                     "ImageNet images and the benchmark sets may not be redistributed.\n")
-    build_imagenet(out / 'imagenet256')
+    build_imagenet(out / 'imagenet256', Path(a.src) if a.src else None)
     copy_testsets(out / 'testsets')
-    download_wheels(out / 'wheels')
+    if not a.no_wheels: download_wheels(out / 'wheels')
     mib = folder_mib(out)
     print(f"{out}: {mib:.1f} MiB ({'ok' if mib <= LIMIT_MIB else 'TOO BIG'}: the limit is {LIMIT_MIB} MiB)")
     if mib > LIMIT_MIB: sys.exit(1)
