@@ -296,13 +296,14 @@ def _workers(n: int | None) -> int:
 
 def train_run(spec: RunSpec, train_files, val_files, out: Path, curve_points: int = 5, seed: int = 0,
               steps: int | None = None, minutes: float | None = None, cache: bool = True, check_sizes: bool = True,
-              num_workers: int = 0, ckpt_dir: Path | None = None, log=print):
+              num_workers: int = 0, ckpt_dir: Path | None = None, warmup_steps: int | None = None, log=print):
     "Train (or resume) one row for `steps` (default: the spec's) or `minutes`; returns its model (EMA weights, eval mode) and records."
     from jitsr.core import build_model
     steps = None if minutes else (steps or spec.steps)
+    warmup_steps = spec.warmup_steps if warmup_steps is None else warmup_steps
     cfg = TrainConfig(model=spec.model, model_kwargs=spec.model_kwargs, steps=steps, minutes=minutes,
                       batch_size=spec.batch_size, micro_batch=spec.micro_batch, hr_size=spec.hr_size, lr=spec.lr,
-                      betas=spec.betas, warmup_steps=spec.warmup_steps, schedule=spec.schedule, ema_decay=spec.ema_decay,
+                      betas=spec.betas, warmup_steps=warmup_steps, schedule=spec.schedule, ema_decay=spec.ema_decay,
                       seed=seed, log_every=25, ckpt_every=100, max_val_images=len(val_files), num_workers=num_workers,
                       eval_every=max(steps // curve_points, 1) if steps else 0,
                       eval_minutes=minutes / curve_points if minutes else 0)
@@ -313,7 +314,9 @@ def train_run(spec: RunSpec, train_files, val_files, out: Path, curve_points: in
     if tr.resume(): log(f"{spec.label}: resumed at step {tr.step} ({tr.elapsed:.0f} s trained)")
     path = tr.fit()
     recs = [json.loads(l) for l in (out / 'metrics.jsonl').read_text().splitlines() if l.strip()] if path else []
-    return (load_model(path, tr.device) if path else None), recs
+    if not path: return None, recs
+    model = (tr.ema.model if tr.ema else tr.model).eval()           # the weights just saved, not read back from disk,
+    return model.to(memory_format=torch.contiguous_format), recs     # in the layout a loaded checkpoint has
 
 # %% ../nbs/08_reproduce.ipynb #50e1f150
 def _table(rows: list, sets: list) -> str:
@@ -347,7 +350,7 @@ def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry
     import torch.distributed as dist
     p = PRESETS[preset] if isinstance(preset, str) else preset
     if dry: p = dry_run(p)
-    if not steps_scale > 0: raise ValueError(f"steps scale must be > 0, got {steps_scale}")
+    if not (steps_scale > 0 and math.isfinite(steps_scale)): raise ValueError(f"steps scale must be a number > 0, got {steps_scale}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     rank, world, local = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -362,12 +365,16 @@ def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry
         have = json.loads(stamp.read_text())
         if {k: have.get(k, v) for k, v in want.items()} != want:
             raise ValueError(f"{out} holds a different comparison ({stamp.read_text().strip()}): choose another --out")
-    if rank == 0: stamp.write_text(json.dumps(want) + '\n')
+    if rank == 0:                                      # atomically: the other processes may be reading it
+        tmp_stamp = stamp.with_name('.preset.json.tmp'); tmp_stamp.write_text(json.dumps(want) + '\n'); os.replace(tmp_stamp, stamp)
     t0, env = time.perf_counter(), _env()
     train, heldout, sets = gather_data(p, data)
     log(f"preset {p.name}{' (dry run)' if dry else ''} on {env['device_name']} ({env['device']}): {len(train)} training images, "
         f"evaluation sets {', '.join(f'{k} ({len(v)})' for k, v in sets.items())}")
-    if p.eval_crop: sets = {k: _val_crops(v, len(v), p.eval_crop, out / 'eval_crops' / k) for k, v in sets.items()}
+    if p.eval_crop:                                    # process 0 writes the crops, the others then read them
+        crops_of = lambda: {k: _val_crops(v, len(v), p.eval_crop, out / 'eval_crops' / k) for k, v in sets.items()}
+        if rank == 0: sets = crops_of()
+        if world > 1: barrier_all(device); sets = crops_of()
     val = _val_crops(heldout, p.val_images, p.val_crop, out / 'val_crops') if rank == 0 else []
     if world > 1: barrier_all(device); val = _val_crops(heldout, p.val_images, p.val_crop, out / 'val_crops')
     from jitsr.core import build_model
@@ -393,8 +400,10 @@ def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry
         budget = None if minutes else max(1, round(spec.steps * steps_scale))
         log(f"{spec.label}: training {spec.model} for {f'{minutes} min' if minutes else f'{budget} steps'} "
             f"({spec.hr_size}-px crops, batch {spec.batch_size}, lr {spec.lr})")
+        warmup = max(0, round(spec.warmup_steps * min(steps_scale, 1.0)))    # a shortened run warms up for as large a share
         model, recs = train_run(spec, train, val, d, p.curve_points, steps=budget, minutes=minutes, cache=p.cache,
-                                check_sizes=p.check_sizes, num_workers=0 if dry else _workers(p.num_workers), ckpt_dir=ck, log=log)
+                                check_sizes=p.check_sizes, num_workers=0 if dry else _workers(p.num_workers), ckpt_dir=ck,
+                                warmup_steps=warmup, log=log)
         if rank == 0:
             last = [r for r in recs if 'loss' in r][-1]
             row = {'model': spec.label, 'name': spec.model, 'model_kwargs': spec.model_kwargs, 'params': n_params(model),
@@ -468,7 +477,8 @@ def jitsr_reproduce(argv=None):
     def fail(msg): print(f"jitsr-reproduce: error: {msg}", file=sys.stderr); raise SystemExit(2)
     for d in a.data or []:
         if not Path(d).is_dir(): fail(f"no such folder: {d}")
-    if not a.steps_scale > 0: fail(f"--steps-scale must be > 0, got {a.steps_scale}")
+    if not (a.steps_scale > 0 and math.isfinite(a.steps_scale)): fail(f"--steps-scale must be a number > 0, got {a.steps_scale}")
+    if a.minutes is not None and a.steps_scale != 1.0: fail("give --steps-scale or --minutes, not both")
     if a.minutes is not None and not a.minutes > 0: fail(f"--minutes must be > 0, got {a.minutes}")
     try: res = reproduce(preset, out, a.data, a.dry_run, a.quiet, cmd, a.steps_scale, a.minutes, a.ckpt_dir)
     except (FileNotFoundError, ValueError) as e: fail(str(e))

@@ -390,7 +390,8 @@ class Trainer:
         if c.steps is None and c.minutes is None: raise ValueError("give steps or minutes (or both)")
         loss_fn = LossOf(self.model)                   # the loss as a forward(), so DDP can hook into it
         if self.world > 1:
-            loss_fn = nn.parallel.DistributedDataParallel(loss_fn, device_ids=[dev.index] if dev.type == 'cuda' else None)
+            loss_fn = nn.parallel.DistributedDataParallel(loss_fn, device_ids=[dev.index] if dev.type == 'cuda' else None,
+                                                          broadcast_buffers=False)   # buffers are constants (no batch norm)
         if c.compile: loss_fn = torch.compile(loss_fn)
         sampler = StepSampler(len(self.ds), c.batch_size, c.seed, self.step, self.rank, self.world)
         dl = DataLoader(self.ds, batch_sampler=sampler, num_workers=c.num_workers, pin_memory=dev.type == 'cuda',
@@ -500,6 +501,9 @@ def jitsr_train(argv=None):
         files += tr; val += va
     if not files: _fail(f"no training images found in {' '.join(a.data)}")
     if a.micro_batch is not None and a.micro_batch < 1: _fail(f"--micro-batch must be >= 1, got {a.micro_batch}")
+    if a.batch_size < 1: _fail(f"--batch-size must be >= 1, got {a.batch_size}")
+    if a.steps is not None and a.steps < 1: _fail(f"--steps must be >= 1, got {a.steps}")
+    if a.minutes is not None and not (a.minutes > 0 and math.isfinite(a.minutes)): _fail(f"--minutes must be a number > 0, got {a.minutes}")
     cfg = TrainConfig(model=a.model, model_kwargs=kw, steps=a.steps, minutes=a.minutes, batch_size=a.batch_size, micro_batch=a.micro_batch,
                       hr_size=a.hr_size, lr=a.lr, warmup_steps=a.warmup_steps, schedule=a.schedule,
                       ema_decay=a.ema_decay, grad_clip=a.grad_clip or None, log_every=a.log_every,

@@ -5,7 +5,7 @@
     python tools/gpu_probe.py --plan $OUT/probe.json --seconds 400    # print the --steps-scale whose training fits
     python tools/gpu_probe.py --summary $OUT/probe.json               # a markdown digest of probe.json (for SUMMARY.md)
 
-Sub-probes, in this order (the ones the plan needs first); each is wrapped so that a failure is recorded, not fatal,
+Sub-probes (the ones the plan needs first; run in the order of `PROBES`); each is wrapped so that a failure is recorded, not fatal,
 and none starts once `--budget` seconds have passed. probe.json is rewritten after each one, so a run killed by
 `timeout` still leaves what it measured:
 
@@ -167,7 +167,7 @@ def time_training(ctx: Ctx, name: str, kw: dict, batch: int, hr: int, workers: i
         lr_img, hr_img = next(batches) if batches is not None else fixed
         t_wait = time.perf_counter() - t
         lr_img, hr_img = lr_img.to(ctx.dev, non_blocking=True), hr_img.to(ctx.dev, non_blocking=True)
-        if noise:                                        # the diffusion noise alone: drawn by the CPU generator, then moved
+        if noise:                                        # the diffusion noise alone, drawn on the device
             x = hr_img * 2 - 1
             ctx.sync(); t = time.perf_counter(); model.fm.noisy(x); ctx.sync()
             t_nz = time.perf_counter() - t
@@ -429,9 +429,11 @@ def probe_bf16_infer(ctx: Ctx):
              'max_abs_diff': round(max((a - b).abs().max().item() for a, b in zip(outs['fp32'], outs['bf16'])), 5)}]
 
 
+# bf16_infer before resume (the Trainer turns TF32 on for the process); sdpa last (forcing one attention backend at a
+# time is the likeliest to leave CUDA unusable)
 PROBES = [('env', probe_env), ('step_split', probe_step_split), ('memory', probe_memory),
-          ('preset_steps', probe_preset_steps), ('sdpa', probe_sdpa), ('mfu', probe_mfu), ('resume', probe_resume),
-          ('bf16_infer', probe_bf16_infer)]
+          ('preset_steps', probe_preset_steps), ('mfu', probe_mfu), ('bf16_infer', probe_bf16_infer),
+          ('resume', probe_resume), ('sdpa', probe_sdpa)]
 
 
 def write_json(obj, path: Path):

@@ -115,7 +115,7 @@ else
   [[ -d $DATA/train ]] || log "WARNING: $DATA/train is missing (carry gpu_data, built by tools/prepare_gpu_data.py)"
   PROBE_EXTRA=()
 fi
-PROBE_T=$(min 120 $(( $(left) * 30 / 100 )))            # 120 s of the default 480; less under a tighter limit
+PROBE_T=$(min 120 $(( $(left) * 30 / 100 )))            # 90 s of the default 300; 120 s from a 400-s limit on
 PROBE_BUDGET=$(( PROBE_T - 20 > 10 ? PROBE_T - 20 : 10 ))
 stage probe "$PROBE_T" "$PY" tools/gpu_probe.py --out "$OUT/probe.json" --budget "$PROBE_BUDGET" \
       --data "$DATA/train" ${PROBE_EXTRA[@]+"${PROBE_EXTRA[@]}"}
