@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #fba526e9
 from __future__ import annotations
-import os, zlib, warnings, math
+import io, os, zlib, warnings, math
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,9 +13,11 @@ from torch.utils.data import Dataset, DataLoader
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'PROTOCOLS', 'BUNDLED_TEST', 'ImageReadError', 'load_image', 'to_tensor', 'quantize', 'to_image',
-           'modcrop', 'bicubic_down', 'bicubic_up', 'center_square', 'make_pair', 'data_roots', 'find_data',
-           'image_files', 'get_device', 'split_files', 'SRDataset', 'sr_loader', 'make_bundled_photos', 'show_images']
+__all__ = ['IMAGE_EXTS', 'WHITE', 'FLOAT_TOLERANCE', 'OUTPUT_FORMATS', 'PROTOCOLS', 'BUNDLED_TEST', 'ImageReadError', 'read_rgb',
+           'to_tensor', 'load_image', 'quantize', 'to_image', 'ImageWriteError', 'output_format', 'check_output',
+           'save_image', 'modcrop', 'bicubic_down', 'bicubic_up', 'center_square', 'make_pair', 'data_roots',
+           'find_data', 'image_files', 'get_device', 'split_files', 'SRDataset', 'sr_loader', 'make_bundled_photos',
+           'show_images']
 
 # %% ../nbs/00_data.ipynb #1c476c3b
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff')
@@ -23,41 +25,149 @@ IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff')
 class ImageReadError(OSError):
     "An image file that cannot be read or decoded; the message names the file."
 
+WHITE = (255, 255, 255)        # the default background under transparent pixels
+FLOAT_TOLERANCE = 0.01         # how far outside [0, 1] floating-point pixels may stray (rounding); then clamped
+
 # %% ../nbs/00_data.ipynb #5e3c2fd5
-def _to_rgb(im: Image.Image, background=(255, 255, 255)) -> Image.Image:
-    "Convert a decoded Pillow image of any mode to 8-bit RGB."
-    if im.mode in ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I'):
-        # 16 bits per sample: 65535 / 257 = 255 maps the full range onto 8 bits
-        a = np.asarray(im).astype(np.float64) / 257.0
-        im = Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8), 'L')
-    if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
-    if im.mode in ('LA', 'La', 'PA', 'RGBa'): im = im.convert('RGBA')
-    if im.mode == 'RGBA':
-        canvas = Image.new('RGB', im.size, background)
-        canvas.paste(im, mask=im.getchannel('A'))
-        return canvas
-    return im if im.mode == 'RGB' else im.convert('RGB')
+def _unit_float(a: np.ndarray, what: str) -> np.ndarray:
+    "Floating-point pixels as float32 in [0, 1]; up to `FLOAT_TOLERANCE` outside it they are clamped, beyond it `ValueError`."
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all(): raise ValueError(f"{what} holds NaN or infinite values")
+    lo, hi = float(a.min()), float(a.max())
+    if lo < -FLOAT_TOLERANCE or hi > 1 + FLOAT_TOLERANCE:
+        hint = ('; it looks like 0..255: divide by 255' if lo >= 0 and hi > 2 else
+                '; it looks like [-1, 1]: map it with (x + 1) / 2' if lo < -0.5 else '')
+        raise ValueError(f"{what} has values in [{lo:.4g}, {hi:.4g}], but floating-point images must hold [0, 1]{hint}")
+    return np.clip(a, 0, 1)
+
+_INT_MAX = {np.dtype(np.bool_): 1, np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+
+def _unit(a: np.ndarray, what: str) -> np.ndarray:
+    "Pixels of an accepted dtype as float32 in [0, 1]: bool as 0/1, uint8 / 255, uint16 / 65535, floats as they are."
+    if a.dtype in _INT_MAX: return a.astype(np.float32) / _INT_MAX[a.dtype]
+    if a.dtype.kind == 'f': return _unit_float(a, what)
+    raise ValueError(f"{what} has dtype {a.dtype}; integer images must be uint8 (0..255) or uint16 (0..65535) and "
+                     f"floating-point ones hold [0, 1] (if the values are 0..255, convert with .astype(np.uint8))")
+
+# %% ../nbs/00_data.ipynb #938a1eb3
+def _composite(colour: np.ndarray, alpha: np.ndarray | None, background=WHITE, premultiplied: bool = False) -> np.ndarray:
+    "`(H, W, 3)` colour in [0, 1] over `background` (RGB, 0..255) with `alpha` `(H, W)` in [0, 1] (None: opaque)."
+    if alpha is None: return colour
+    b, a = np.asarray(background, np.float32) / 255, alpha[..., None]
+    # straight: c·a + b·(1 − a);  premultiplied: c_stored + b·(1 − a)
+    return (colour if premultiplied else colour * a) + b * (1 - a)
+
+# %% ../nbs/00_data.ipynb #b8a744f2
+def _planes(a: np.ndarray, what: str, channels_first: bool, background=WHITE) -> np.ndarray:
+    "An image array `(H, W)`, `(H, W, C)` or `(C, H, W)`, optionally with a batch of 1 (C: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA) as `(H, W, 3)` float32 in [0, 1]."
+    if a.ndim == 4 and a.shape[0] == 1: a = a[0]
+    if a.ndim == 4: raise ValueError(f"{what} of shape {tuple(a.shape)} is a batch of {a.shape[0]} images: give one image at a time")
+    if a.ndim not in (2, 3): raise ValueError(f"{what} of shape {tuple(a.shape)} is not an image: expected (H, W), (H, W, C) or (C, H, W)")
+    first, last = a.shape[0] in (1, 2, 3, 4), a.shape[-1] in (1, 2, 3, 4)
+    if a.ndim == 2: a = a[..., None]                                        # (H, W): grey
+    elif first and (channels_first or not last): a = np.moveaxis(a, 0, -1)  # (C, H, W): tensors, or arrays that say so
+    elif not last:
+        raise ValueError(f"{what} of shape {tuple(a.shape)} has no axis of 1-4 channels: expected "
+                         f"{'(C, H, W)' if channels_first else '(H, W, C)'} with C = 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA)")
+    if 0 in a.shape: raise ValueError(f"{what} of shape {tuple(a.shape)} is empty")
+    x = _unit(a, what)
+    colour = x[..., :3] if x.shape[-1] >= 3 else np.repeat(x[..., :1], 3, -1)
+    return _composite(colour, x[..., -1] if x.shape[-1] in (2, 4) else None, background)
+
+# %% ../nbs/00_data.ipynb #f6f8073f
+def _icc_space(icc: bytes | None) -> str | None:
+    "The colour space of an ICC profile ('RGB', 'GRAY', 'CMYK', ...), or None when there is none or it cannot be read."
+    if not icc: return None
+    try:
+        from PIL import ImageCms
+        return ImageCms.ImageCmsProfile(io.BytesIO(icc)).profile.xcolor_space.strip()
+    except Exception: return None
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    "8-bit sRGB from a CMYK, LAB or grey image through its ICC profile (LAB: CIELAB D50); Pillow's plain conversion without one."
+    try:
+        from PIL import ImageCms
+        src = ImageCms.createProfile('LAB') if im.mode == 'LAB' else ImageCms.ImageCmsProfile(io.BytesIO(icc)) if icc else None
+        if src is not None: return ImageCms.profileToProfile(im, src, ImageCms.createProfile('sRGB'), outputMode='RGB')
+    except Exception: pass
+    if im.mode == 'LAB': raise ValueError("a LAB image needs littlecms (Pillow's ImageCms) to become RGB")
+    return im.convert('RGB')
+
+# %% ../nbs/00_data.ipynb #17ec9607
+def _pil_planes(im: Image.Image, background=WHITE) -> tuple[np.ndarray, bytes | None]:
+    "An upright, decoded PIL image of any mode as `(H, W, 3)` (uint8 when exact, else float32 in [0, 1]) and the RGB ICC profile of those values (None: sRGB)."
+    icc, mode, info = im.info.get('icc_profile') or None, im.mode, im.info
+    if mode == '1': im, mode = im.convert('L'), 'L'
+    if mode in ('I', 'I;16', 'I;16L', 'I;16B', 'I;16N', 'F'):                  # high precision: no 8-bit rounding
+        a = np.asarray(im)
+        if mode == 'F': grey = _unit_float(a, 'a 32-bit float (F) image')
+        elif a.min() < 0 or a.max() > 65535:
+            raise ValueError(f"a 32-bit integer (I) image with values in [{a.min()}, {a.max()}]; expected 16-bit values 0..65535")
+        else: grey = a.astype(np.float32) / 65535
+        t = info.get('transparency')                                          # PNG tRNS: one transparent grey level
+        alpha = (a != t).astype(np.float32) if isinstance(t, int) and mode != 'F' else None
+        return _composite(np.repeat(grey[..., None], 3, -1), alpha, background), None
+    space = _icc_space(icc)
+    if mode in ('CMYK', 'LAB') or (mode == 'L' and space == 'GRAY'): im, icc, mode = _to_srgb(im, icc), None, 'RGB'
+    elif space != 'RGB': icc = None                                           # no profile, or not one for these values
+    if mode in ('RGBa', 'La'):
+        a = np.asarray(im).astype(np.float32) / 255
+        colour = a[..., :3] if mode == 'RGBa' else np.repeat(a[..., :1], 3, -1)
+        return _composite(colour, a[..., -1], background, premultiplied=True), icc
+    if mode in ('PA', 'LA', 'RGBA') or (mode in ('P', 'L', 'RGB') and 'transparency' in info):
+        a = np.asarray(im.convert('RGBA')).astype(np.float32) / 255          # Pillow expands palette and tRNS transparency
+        return _composite(a[..., :3], a[..., 3], background), icc
+    return np.asarray(im if mode == 'RGB' else im.convert('RGB')), icc
 
 # %% ../nbs/00_data.ipynb #210a43c8
-def load_image(path, background=(255, 255, 255)) -> Image.Image:
-    "Read the image file at `path` as an upright 8-bit RGB `PIL.Image`; alpha is composited over `background`."
+def _open(path) -> Image.Image:
+    "The first frame of the image file at `path`, decoded now (a truncated file fails here) and upright; `ImageReadError` naming the file."
     path = Path(path)
     try:
         with Image.open(path) as im:
-            im.load()  # decode now: a truncated file fails here, not later in a training loop
-            im = ImageOps.exif_transpose(im)
-            return _to_rgb(im, background)
+            im.load()
+            return ImageOps.exif_transpose(im)
     except FileNotFoundError: raise ImageReadError(f"image not found: {path}") from None
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as e:
+    except IsADirectoryError: raise ImageReadError(f"{path} is a folder, not an image") from None
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError, EOFError) as e:
         raise ImageReadError(f"cannot read image {path}: {e}") from None
 
-# %% ../nbs/00_data.ipynb #87720987
-def to_tensor(img) -> torch.Tensor:
-    "A `PIL.Image` or `HxWx3` uint8 array as a float32 `(3, H, W)` tensor in [0, 1]."
-    a = np.array(img, dtype=np.uint8, copy=True)
-    if a.ndim == 2: a = np.repeat(a[..., None], 3, axis=2)
-    return torch.from_numpy(a).permute(2, 0, 1).float().div_(255)
+def read_rgb(image, background=WHITE) -> tuple[np.ndarray, bytes | None]:
+    "`image` as `(H, W, 3)` RGB (uint8 when exact, else float32 in [0, 1]) and the ICC profile of its values (None: sRGB); what `to_tensor` and `load_image` share."
+    if isinstance(image, (str, os.PathLike)):
+        try: return _pil_planes(_open(image), background)
+        except ValueError as e: raise ImageReadError(f"cannot use image {image}: {e}") from None
+    if isinstance(image, Image.Image):
+        image.load()
+        return _pil_planes(ImageOps.exif_transpose(image), background)
+    if isinstance(image, np.ndarray): return _planes(image, 'the array', False, background), None
+    if isinstance(image, torch.Tensor):
+        t = image.detach().cpu()
+        return _planes((t.float() if t.is_floating_point() else t).numpy(), 'the tensor', True, background), None
+    raise TypeError(f"cannot read an image from a {type(image).__name__}: give a path, a PIL image, a NumPy array or a torch tensor")
 
+# %% ../nbs/00_data.ipynb #e98ef251
+def to_tensor(image, background=WHITE) -> torch.Tensor:
+    """Any image as a float32 CPU tensor `(3, H, W)` in [0, 1]: the one conversion every entry point uses.
+
+    `image`: a path; a PIL image of any mode; a NumPy array `(H, W)`, `(H, W, C)` (or `(C, H, W)` when unambiguous);
+    a tensor `(C, H, W)` or `(1, C, H, W)`; C = 1, 2 (grey + alpha), 3 or 4 (RGBA). dtypes: uint8 (0..255), uint16
+    (0..65535), bool, or float in [0, 1]. EXIF orientation is applied; alpha is composited over `background` (RGB,
+    0..255). Raises `ImageReadError` for files that cannot be read, `ValueError` for ambiguous arrays or values,
+    `TypeError` for other objects."""
+    a, _ = read_rgb(image, background)
+    t = torch.from_numpy(np.array(a, copy=not a.flags.writeable)).permute(2, 0, 1)
+    return t.float().div_(255) if t.dtype == torch.uint8 else t.float().contiguous()
+
+def load_image(image, background=WHITE) -> Image.Image:
+    "`image` (a path, or anything `to_tensor` takes) as an upright 8-bit RGB `PIL.Image`, its RGB ICC profile in `.info['icc_profile']`; raises like `to_tensor`."
+    a, icc = read_rgb(image, background)
+    if a.dtype != np.uint8: a = np.round(a * 255).astype(np.uint8)
+    im = Image.fromarray(np.ascontiguousarray(a), 'RGB')
+    if icc: im.info['icc_profile'] = icc
+    return im
+
+# %% ../nbs/00_data.ipynb #87720987
 def quantize(x: torch.Tensor) -> torch.Tensor:
     "Clamp to [0, 1] and round to the 256 levels of an 8-bit image."
     return x.clamp(0, 1).mul(255).round().div(255)
@@ -67,6 +177,58 @@ def to_image(x: torch.Tensor) -> Image.Image:
     if x.ndim == 4: x = x[0]
     a = x.detach().float().cpu().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
     return Image.fromarray(a, 'RGB')
+
+# %% ../nbs/00_data.ipynb #5a453bcc
+OUTPUT_FORMATS = {'PNG': None, 'JPEG': 65_535, 'WEBP': 16_383, 'TIFF': None, 'BMP': None, 'PPM': None}
+
+class ImageWriteError(OSError):
+    "An output image that cannot be written; the message names the file."
+
+def output_format(path) -> str:
+    "The Pillow format `path`'s extension asks for, if it stores full-size 8-bit RGB (`OUTPUT_FORMATS`); `ImageWriteError` otherwise."
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    exts = '.png, .jpg, .webp, .tif, .bmp or .ppm'
+    if fmt is None: raise ImageWriteError(f"{path}: unknown image format {path.suffix or '(no extension)'!r}; use {exts}")
+    if fmt not in OUTPUT_FORMATS: raise ImageWriteError(f"{path}: {fmt} cannot hold a full-size 8-bit RGB image; use {exts}")
+    return fmt
+
+def check_output(path, size: tuple[int, int] | None = None) -> str:
+    "Everything about writing an image of `size` (w, h) to `path` that can be checked before computing it; returns the format. Raises `ImageWriteError`."
+    path = Path(path); fmt = output_format(path)
+    folder = path.parent if str(path.parent) else Path('.')
+    if path.is_dir(): raise ImageWriteError(f"{path} is a folder; give a file name")
+    if not folder.exists(): raise ImageWriteError(f"{path}: no such folder {folder}")
+    if not folder.is_dir(): raise ImageWriteError(f"{path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK): raise ImageWriteError(f"{path}: the folder {folder} is not writable")
+    limit = OUTPUT_FORMATS[fmt]
+    if size is not None and limit is not None and max(size) > limit:
+        raise ImageWriteError(f"{path}: {fmt} images can be at most {limit} pixels wide and high, this one is {size[0]}x{size[1]}; use .png")
+    if size is not None and fmt == 'TIFF' and 3 * size[0] * size[1] >= 2 ** 32:
+        raise ImageWriteError(f"{path}: a {size[0]}x{size[1]} image is too large for a (4 GiB) TIFF; use .png")
+    return fmt
+
+# %% ../nbs/00_data.ipynb #0689183b
+def save_image(img: Image.Image, path, quality: int = 95) -> Path:
+    "Write 8-bit RGB `img` to `path` atomically, in the format of its extension, with its ICC profile; JPEG/WebP at `quality` (JPEG with full-resolution chroma). Checks the file written; raises `ImageWriteError`, leaving no partial file."
+    path = Path(path); fmt = check_output(path, img.size)
+    if not 1 <= quality <= 100: raise ValueError(f"quality must be 1..100, got {quality}")
+    if img.mode != 'RGB': img = load_image(img)
+    kw = {'quality': quality, 'subsampling': 0} if fmt == 'JPEG' else {'quality': quality} if fmt == 'WEBP' else {}
+    if img.info.get('icc_profile') and fmt in ('PNG', 'JPEG', 'WEBP', 'TIFF'): kw['icc_profile'] = img.info['icc_profile']
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        with open(tmp, 'wb') as f:
+            img.save(f, format=fmt, **kw); f.flush(); os.fsync(f.fileno())
+        with Image.open(tmp) as back:
+            if back.size != img.size or back.mode != 'RGB':
+                raise ImageWriteError(f"{path}: {fmt} wrote a {back.size[0]}x{back.size[1]} {back.mode} image instead of {img.size[0]}x{img.size[1]} RGB")
+        os.replace(tmp, path)
+    except ImageWriteError: raise
+    except (OSError, ValueError) as e: raise ImageWriteError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        if tmp.exists(): tmp.unlink()
+    return path
 
 # %% ../nbs/00_data.ipynb #ae4494a8
 def modcrop(img: torch.Tensor, scale: int = 4) -> torch.Tensor:

@@ -4,23 +4,23 @@
 
 # %% ../nbs/08_reproduce.ipynb #5e10de8f
 from __future__ import annotations
-import argparse, csv, datetime, json, math, os, platform, shlex, sys, time
-from dataclasses import dataclass, field, asdict, replace
+import csv, datetime, json, math, os, platform, sys, time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 from .data import (find_data, image_files, split_files, load_image, to_tensor, to_image, make_pair, bicubic_up,
-                        center_square, SRDataset)
-from .metrics import evaluate, sr_metrics, summarize, rgb_to_y, crop_border
+                        SRDataset)
+from .metrics import evaluate, sr_metrics, rgb_to_y, crop_border, ProgressLines
 from .diffusion import nfe as n_evals
 from .baselines import n_params
 from .training import Trainer, TrainConfig, load_model, join_process_group, barrier_all
 
 # %% auto #0
-__all__ = ['PRESETS', 'RunSpec', 'Preset', 'dry_run', 'set_name', 'split_folder', 'gather_data', 'model_nfe', 'gap_closure',
-           'eval_row', 'hf_energy', 'pd_measure', 'pd_study', 'detail_crop', 'plot_curves', 'result_grid', 'plot_pd',
-           'train_run', 'reproduce', 'jitsr_reproduce', 'show_results']
+__all__ = ['PRESETS', 'SLOW_FACTOR', 'RunSpec', 'Preset', 'dry_run', 'set_name', 'split_folder', 'gather_data', 'model_nfe',
+           'gap_closure', 'eval_row', 'hf_energy', 'pd_measure', 'pd_study', 'detail_crop', 'plot_curves',
+           'result_grid', 'plot_pd', 'slow_warning', 'train_run', 'reproduce', 'report', 'show_results']
 
 # %% ../nbs/08_reproduce.ipynb #473196e9
 @dataclass
@@ -294,10 +294,24 @@ def _workers(n: int | None) -> int:
     "DataLoader workers: `n`, or (None) one per CPU core but one, at most 8."
     return n if n is not None else min(8, max((os.cpu_count() or 1) - 1, 0))
 
+SLOW_FACTOR = 4     # a run projected to take this many times its planned time is reported in the log
+
+def slow_warning(label: str, rec: dict, steps: int, planned_s: float, factor: float = SLOW_FACTOR) -> str | None:
+    "A warning line when the training log record `rec` projects `steps` to take more than `factor` × `planned_s` seconds; else `None`."
+    if not rec.get('step') or 'elapsed_s' not in rec or not planned_s: return None
+    projected = rec['elapsed_s'] / rec['step'] * steps
+    if projected <= factor * planned_s: return None
+    return (f"warning: {label} trains at {rec.get('images_per_s', '?')} img/s: its {steps} steps will take about "
+            f"{projected / 60:.0f} min, {projected / planned_s:.0f}x the {planned_s / 60:.1f} min this preset plans per model; "
+            f"is the machine busy, or torch limited to {torch.get_num_threads()} thread(s)?")
+
 def train_run(spec: RunSpec, train_files, val_files, out: Path, curve_points: int = 5, seed: int = 0,
               steps: int | None = None, minutes: float | None = None, cache: bool = True, check_sizes: bool = True,
-              num_workers: int = 0, ckpt_dir: Path | None = None, warmup_steps: int | None = None, log=print):
-    "Train (or resume) one row for `steps` (default: the spec's) or `minutes`; returns its model (EMA weights, eval mode) and records."
+              num_workers: int = 0, ckpt_dir: Path | None = None, warmup_steps: int | None = None, log=print,
+              planned_s: float | None = None):
+    """Train (or resume) one row for `steps` (default: the spec's) or `minutes`; returns its model (EMA weights, eval
+    mode) and records. Logs progress at least every 30 s while log records arrive, and `slow_warning` once when the
+    run is projected to take far longer than `planned_s`."""
     from jitsr.core import build_model
     steps = None if minutes else (steps or spec.steps)
     warmup_steps = spec.warmup_steps if warmup_steps is None else warmup_steps
@@ -312,6 +326,14 @@ def train_run(spec: RunSpec, train_files, val_files, out: Path, curve_points: in
     tr = Trainer(cfg, ds, out, model=build_model(spec.model, **spec.model_kwargs), val_files=val_files, progress=False,
                  quiet=True, ckpt_dir=ckpt_dir)
     if tr.resume(): log(f"{spec.label}: resumed at step {tr.step} ({tr.elapsed:.0f} s trained)")
+    lines, warned = ProgressLines(), [False]
+    def on_record(rec):
+        if 'loss' not in rec: return
+        if steps and planned_s and not warned[0] and (w := slow_warning(spec.label, rec, steps, planned_s)): log(w)
+        warned[0] = True
+        lines.tick(lambda: log(f"{spec.label}: step {rec['step']}{f'/{steps}' if steps else ''}, loss {rec['loss']:.5f}, "
+                               f"{rec['images_per_s']} img/s, {rec['elapsed_s']:.0f} s"))
+    tr.on_record = on_record
     path = tr.fit()
     recs = [json.loads(l) for l in (out / 'metrics.jsonl').read_text().splitlines() if l.strip()] if path else []
     if not path: return None, recs
@@ -403,7 +425,8 @@ def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry
         warmup = max(0, round(spec.warmup_steps * min(steps_scale, 1.0)))    # a shortened run warms up for as large a share
         model, recs = train_run(spec, train, val, d, p.curve_points, steps=budget, minutes=minutes, cache=p.cache,
                                 check_sizes=p.check_sizes, num_workers=0 if dry else _workers(p.num_workers), ckpt_dir=ck,
-                                warmup_steps=warmup, log=log)
+                                warmup_steps=warmup, log=log,
+                                planned_s=None if minutes else p.budget_minutes * 60 / len(p.runs) * steps_scale)
         if rank == 0:
             last = [r for r in recs if 'loss' in r][-1]
             row = {'model': spec.label, 'name': spec.model, 'model_kwargs': spec.model_kwargs, 'params': n_params(model),
@@ -454,50 +477,29 @@ def reproduce(preset: str | Preset = 'cpu', out='runs/reproduce', data=None, dry
            'pd_study': {'run': p.pd_run, 'set': pd_set, 'rows': pd_rows} if pd_rows else None}
     (out / 'results.json').write_text(json.dumps(res, indent=1) + '\n')
     _write_csv(rows, out / 'results.csv')
-    log('\n' + _table(rows, list(sets)))
-    log(f"done in {res['seconds_total'] / 60:.1f} min (budget {p.budget_minutes} min); every learned model above bicubic: {above}")
+    for line in report(res).splitlines(): log(line)          # the table as the README shows it, one log line each
+    log(f"done in {res['seconds_total'] / 60:.1f} min (budget {p.budget_minutes} min)")
     return res
 
-# %% ../nbs/08_reproduce.ipynb #aab2bd16
-def jitsr_reproduce(argv=None):
-    "Console script: train and evaluate every model of a preset; prints the path of results.json last."
-    p = argparse.ArgumentParser(prog='jitsr-reproduce', description='Train every model of the comparison and write the table.')
-    p.add_argument('--preset', choices=list(PRESETS), default=None, help='default: gpu with CUDA, else cpu')
-    p.add_argument('--out', default=None, help='output folder (default: runs/reproduce-<preset>)')
-    p.add_argument('--data', nargs='+', default=None, help='training folders (default: the bundled photos)')
-    p.add_argument('--dry-run', action='store_true', help='every model for two steps at toy size (a test of the pipeline)')
-    p.add_argument('--steps-scale', type=float, default=1.0, help="multiply every model's step budget (default 1: the preset's)")
-    p.add_argument('--minutes', type=float, default=None, help='train every model for this many minutes instead of its steps')
-    p.add_argument('--ckpt-dir', default=None, help='where checkpoints go (default: beside each row in --out)')
-    p.add_argument('--quiet', action='store_true')
-    a = p.parse_args(argv)
-    preset = a.preset or ('gpu' if torch.cuda.is_available() else 'cpu')
-    out = Path(a.out or f"runs/reproduce-{preset}{'-dry' if a.dry_run else ''}")
-    cmd = ' '.join(['jitsr-reproduce'] + [shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])])
-    def fail(msg): print(f"jitsr-reproduce: error: {msg}", file=sys.stderr); raise SystemExit(2)
-    for d in a.data or []:
-        if not Path(d).is_dir(): fail(f"no such folder: {d}")
-    if not (a.steps_scale > 0 and math.isfinite(a.steps_scale)): fail(f"--steps-scale must be a number > 0, got {a.steps_scale}")
-    if a.minutes is not None and a.steps_scale != 1.0: fail("give --steps-scale or --minutes, not both")
-    if a.minutes is not None and not a.minutes > 0: fail(f"--minutes must be > 0, got {a.minutes}")
-    try: res = reproduce(preset, out, a.data, a.dry_run, a.quiet, cmd, a.steps_scale, a.minutes, a.ckpt_dir)
-    except (FileNotFoundError, ValueError) as e: fail(str(e))
-    if res: print(out / 'results.json')
-
 # %% ../nbs/08_reproduce.ipynb #5940ccc7
+def report(res: dict) -> str:
+    "The table of a `jitsr-reproduce` result (the dict in its `results.json`) with its provenance, as text lines."
+    sets = list(res['dataset']['eval_sets'])
+    return '\n'.join([
+        f"preset {res['preset']} on {res['device_name']} ({res['device']}, {res['threads']} threads, torch {res['torch']}), "
+        f"{res['date'][:16]} UTC, {res['seconds_total'] / 60:.1f} min (budget {res['budget_minutes']} min)",
+        f"command: {res['command']}",
+        f"training: {res['dataset']['n_train_images']} images from {', '.join(res['dataset']['train'])}; evaluation: "
+        + ', '.join(f'{k} ({v})' for k, v in res['dataset']['eval_sets'].items()),
+        _table(res['rows'], sets),
+        f"talk's protocol on {res['rows'][0]['talk_set']} (RGB, 256 crops): "
+        + ', '.join(f"{r['model']} {r['psnr_talk']:.2f}/{r['ssim_talk']:.3f}" for r in res['rows']),
+        f"every learned model above bicubic: {res['all_learned_above_bicubic']}"])
+
 def show_results(folder) -> dict | None:
-    "Print the table of a committed `jitsr-reproduce` run (its `results.json`) with its provenance; `None` if absent."
+    "Print the `report` of a committed `jitsr-reproduce` run (its `results.json`); `None` if absent."
     f = Path(folder) / 'results.json'
     if not f.exists(): return None
     res = json.loads(f.read_text())
-    print(f"preset {res['preset']} on {res['device_name']} ({res['device']}, {res['threads']} threads, torch {res['torch']}), "
-          f"{res['date'][:16]} UTC, {res['seconds_total'] / 60:.1f} min (budget {res['budget_minutes']} min)")
-    print(f"command: {res['command']}")
-    print(f"training: {res['dataset']['n_train_images']} images from {', '.join(res['dataset']['train'])}; evaluation: "
-          + ', '.join(f'{k} ({v})' for k, v in res['dataset']['eval_sets'].items()))
-    sets = list(res['dataset']['eval_sets'])
-    print(_table(res['rows'], sets))
-    print(f"talk's protocol on {res['rows'][0]['talk_set']} (RGB, 256 crops): "
-          + ', '.join(f"{r['model']} {r['psnr_talk']:.2f}/{r['ssim_talk']:.3f}" for r in res['rows']))
-    print('every learned model above bicubic:', res['all_learned_above_bicubic'])
+    print(report(res))
     return res

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_PHOTO = ROOT.parent / 'shared' / 'data' / 'photos' / 'Dragonfly_by_Bolly.jpg'
 
 
-CHILD = ("import sys, json, resource; from jitsr.core import jitsr_upscale; jitsr_upscale(sys.argv[1:]); "
+CHILD = ("import sys, json, resource; from jitsr.cli import upscale_main; upscale_main(sys.argv[1:]); "
          "print(json.dumps({'peak_rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))")
 
 

@@ -121,7 +121,7 @@ stage probe "$PROBE_T" "$PY" tools/gpu_probe.py --out "$OUT/probe.json" --budget
       --data "$DATA/train" ${PROBE_EXTRA[@]+"${PROBE_EXTRA[@]}"}
 
 # ------------------------------------------------------------------ stage 2: the comparison, scaled to the time left
-REPRO=("$PY" -c 'from jitsr.reproduce import jitsr_reproduce; jitsr_reproduce()')
+REPRO=("$PY" -c 'from jitsr.cli import reproduce_main; reproduce_main()')
 SCALE=
 HELP=$(timeout 60 "${REPRO[@]}" --help 2>&1)
 if grep -q -- '--steps-scale' <<< "$HELP"; then
