@@ -60,6 +60,15 @@ def _device_args(p: argparse.ArgumentParser, what: str = 'the model'):
     p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
     p.add_argument('--bf16', action='store_true', help=f'bf16 autocast for {what} (measure its effect on your model first)')
 
+def _writable_folder(path) -> str | None:
+    "Why the folder `path` (which may not exist yet) cannot be created or written, or None when it can."
+    p = Path(path).absolute()
+    while not p.exists(): p = p.parent                 # the nearest part that exists decides
+    if not p.is_dir(): return f"{p} is a file, not a folder"
+    import os
+    if not os.access(p, os.W_OK | os.X_OK): return f"{p} is not writable"
+    return None
+
 # %% ../nbs/09_cli.ipynb #28193a64
 def upscale_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='jitsr-upscale', formatter_class=_Formatter,
@@ -69,7 +78,7 @@ def upscale_parser() -> argparse.ArgumentParser:
     p.add_argument('--checkpoint', default=None, help='a file from JiTSR.save or jitsr-train (default: the shipped model)')
     p.add_argument('--steps', type=number(int, 1), default=None, help="ODE steps (default: the model's; 1 = one network call at t = 0)")
     p.add_argument('--solver', choices=['euler', 'heun'], default=None, help="ODE solver (default: the model's)")
-    p.add_argument('--seed', type=number(int, 0), default=0, help='noise seed')
+    p.add_argument('--seed', type=number(int, 0, 2 ** 32 - 1), default=0, help='noise seed')
     p.add_argument('--tile', type=number(int, 1), default=None, help="LR tile size in pixels (default: the model's training size)")
     p.add_argument('--batch-size', type=number(int, 1), default=64, help='tiles per network call')
     p.add_argument('--quality', type=number(int, 1, 100), default=95, help='JPEG/WebP quality')
@@ -164,7 +173,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--batch-size', type=I(1), default=16, help='global batch (split over the processes under torchrun)')
     p.add_argument('--micro-batch', type=I(1), default=None, help='most crops per forward on one process (gradient accumulation above it)')
     p.add_argument('--hr-size', type=I(4), default=96, help='HR crop size in pixels (a multiple of the scale, 4)')
-    p.add_argument('--seed', type=I(0), default=0, help='seed of the crops, the noise and the initial weights')
+    p.add_argument('--seed', type=number(int, 0, 2 ** 32 - 1), default=0, help='seed of the crops, the noise and the initial weights')
     p.add_argument('--learning-rate', '--lr', dest='learning_rate', type=F(0, lo_open=True), default=2e-4, help='peak AdamW learning rate')
     p.add_argument('--warmup-steps', type=I(0), default=0, help='linear warm-up from 0')
     p.add_argument('--schedule', choices=['constant', 'cosine'], default='constant', help='learning-rate schedule after warm-up')
@@ -193,6 +202,7 @@ def train_main(argv=None):
     for d in a.data:
         if not Path(d).is_dir(): fail(f"no such folder: {d}")
     out = Path(a.out)
+    if why := _writable_folder(out): fail(f"--out {out}: {why}")
     if (out / 'checkpoint.pt').exists() and not a.resume:
         fail(f"{out} already holds a checkpoint: add --resume to continue it, or choose another --out")
     say = lambda m: print(f"jitsr-train: {m}", file=sys.stderr, flush=True)
@@ -255,6 +265,8 @@ def reproduce_main(argv=None):
     for d in a.data or []:
         if not Path(d).is_dir(): fail(f"no such folder: {d}")
     if a.minutes is not None and a.steps_scale != 1.0: fail("give --steps-scale or --minutes, not both")
+    for flag, folder in (('--out', a.out), ('--ckpt-dir', a.ckpt_dir)):
+        if folder and (why := _writable_folder(folder)): fail(f"{flag} {folder}: {why}")
     import torch
     from jitsr.reproduce import reproduce
     preset = a.preset or ('gpu' if torch.cuda.is_available() else 'cpu')

@@ -138,7 +138,9 @@ def read_rgb(image, background=WHITE) -> tuple[np.ndarray, bytes | None]:
         try: return _pil_planes(_open(image), background)
         except ValueError as e: raise ImageReadError(f"cannot use image {image}: {e}") from None
     if isinstance(image, Image.Image):
-        image.load()
+        try: image.load()                                 # a lazily opened image whose file is gone or closed fails here
+        except Exception as e: raise ImageReadError(f"cannot decode the PIL image: {type(e).__name__} {e}".strip()) from None
+        if 0 in image.size: raise ValueError(f"the PIL image is empty ({image.size[0]}x{image.size[1]})")
         return _pil_planes(ImageOps.exif_transpose(image), background)
     if isinstance(image, np.ndarray): return _planes(image, 'the array', False, background), None
     if isinstance(image, torch.Tensor):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_training.ipynb #40d04cc7
 from __future__ import annotations
-import os, re, sys, json, math, time, copy, random, datetime, pickle, warnings, contextlib
+import atexit, inspect, os, re, sys, json, math, time, copy, random, datetime, pickle, warnings, contextlib
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -142,12 +142,17 @@ def set_rng_state(s: dict, device=None):
     if s['cuda'] and device.type == 'cuda': torch.cuda.set_rng_state(s['cuda'][0].cpu().to(torch.uint8), device)
 
 def save_checkpoint(state: dict, path) -> Path:
-    "Write `state` to `path` atomically (temporary file, fsync, rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    with open(tmp, 'wb') as f:
-        torch.save(state, f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write `state` to `path` atomically (temporary file, fsync, rename): the previous file stays whole until the new
+    one is complete. A write that fails (full disk, read-only folder) removes its temporary file and raises a one-line
+    `CheckpointError`."""
+    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, 'wb') as f:
+            torch.save(state, f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e: raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
+    finally: tmp.unlink(missing_ok=True)
     return path
 
 # %% ../nbs/05_training.ipynb #683fb8d6
@@ -360,6 +365,11 @@ def join_process_group(device: torch.device, timeout: datetime.timedelta | None 
         torch.cuda.set_device(device)
         dist.init_process_group('nccl', device_id=device, timeout=timeout)
     else: dist.init_process_group('gloo', timeout=timeout)
+    atexit.register(_leave_process_group)
+
+def _leave_process_group():
+    "Leave the process group before the interpreter shuts down: its threads end cleanly, not in a C++ abort at exit."
+    if dist.is_initialized(): dist.destroy_process_group()
 
 def barrier_all(device: torch.device):
     "Wait for every process (NCCL needs to know which GPU the barrier runs on)."
@@ -374,6 +384,10 @@ def micro_batches(batch_size: int, world: int, micro_batch: int | None) -> int:
 def _build(cfg: TrainConfig) -> nn.Module:
     from jitsr.core import build_model
     return build_model(cfg.model, **cfg.model_kwargs)
+
+# buffers are constants here (no batch norm): no syncing in every forward (torch 2.13 renamed the option)
+_NO_BUFFER_SYNC = ({'forward_sync_buffers': False} if 'forward_sync_buffers' in inspect.signature(nn.parallel.DistributedDataParallel).parameters
+                   else {'broadcast_buffers': False})
 
 def _images(n: int, kind: str = '') -> str: return f"{n} {kind}image{'s' * (n != 1)}"
 
@@ -543,7 +557,7 @@ class Trainer:
         loss_fn = LossOf(self.model)                   # the loss as a forward(), so DDP can hook into it
         if self.world > 1:
             loss_fn = nn.parallel.DistributedDataParallel(loss_fn, device_ids=[dev.index] if dev.type == 'cuda' else None,
-                                                          broadcast_buffers=False)   # buffers are constants (no batch norm)
+                                                          **_NO_BUFFER_SYNC)   # buffers are constants (no batch norm)
         if c.compile: loss_fn = torch.compile(loss_fn)
         sampler = StepSampler(len(self.ds), c.batch_size, c.seed, self.step, self.rank, self.world)
         dl = DataLoader(self.ds, batch_sampler=sampler, num_workers=c.num_workers, pin_memory=dev.type == 'cuda',
