@@ -8,8 +8,8 @@ import argparse, json, math, shlex, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['BASELINE_NAMES', 'JIT_SIZES_NAMES', 'SCHEME_NAMES', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'MODEL_HELP', 'number',
-           'upscale_parser', 'upscale_main', 'eval_parser', 'eval_main', 'train_parser', 'train_main',
+__all__ = ['BASELINE_NAMES', 'JIT_SIZES_NAMES', 'SCHEME_NAMES', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'MAX_STEPS', 'MODEL_HELP',
+           'number', 'upscale_parser', 'upscale_main', 'eval_parser', 'eval_main', 'train_parser', 'train_main',
            'reproduce_parser', 'reproduce_main']
 
 # %% ../nbs/09_cli.ipynb #168d04ff
@@ -34,6 +34,7 @@ JIT_SIZES_NAMES = ('T', 'S', 'B', 'L', 'H')
 SCHEME_NAMES = ('concat', 'token', 'token-rope', 'cross', 'residual')
 PRESET_NAMES = ('cpu', 'gpu', 'imagenet')
 PROTOCOL_NAMES = ('standard', 'talk')
+MAX_STEPS = 1000                       # jitsr.core.MAX_STEPS
 MODEL_HELP = (f"a baseline ({', '.join(BASELINE_NAMES)}) or jitsr-SIZE/PATCH-SCHEME with SIZE in {'/'.join(JIT_SIZES_NAMES)}, "
               f"PATCH the patch size in HR pixels (a multiple of 4: T/4, B/16, L/16, ...), SCHEME in {', '.join(SCHEME_NAMES)}")
 
@@ -50,10 +51,31 @@ def _stderr_bars():
     except ImportError: pass
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    "Help with every default shown, and names like `swinir-light` never split at their hyphen."
+    "Help with every real default shown once (none for flags, required or unset options), names like `swinir-light` never split at their hyphen."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if action.default in (None, False, argparse.SUPPRESS) or action.required or 'default' in h: return h
+        return super()._get_help_string(action)
     def _split_lines(self, text, width):
         import textwrap
         return textwrap.wrap(' '.join(text.split()), width, break_on_hyphens=False)
+
+class _Parser(argparse.ArgumentParser):
+    "argparse, but a bad command line is one line on stderr (and where to find the usage), exit status 2."
+    def __init__(self, **kw): super().__init__(formatter_class=_Formatter, **kw)
+    def error(self, message): _fail(self.prog, f"{message} (see {self.prog} --help)")
+
+def _script(prog: str):
+    "Decorate a console script: warnings as one line `prog: warning: ...`, and Ctrl-C as one line and exit status 130."
+    import functools, warnings
+    def wrap(main):
+        @functools.wraps(main)
+        def run(argv=None):
+            warnings.formatwarning = lambda msg, cat, *args, **kw: f"{prog}: warning: {msg}\n"
+            try: return main(argv)
+            except KeyboardInterrupt: _fail(prog, "interrupted", 130)
+        return run
+    return wrap
 
 def _device_args(p: argparse.ArgumentParser, what: str = 'the model'):
     "`--device` and `--bf16`, the same for every script that runs a model."
@@ -71,12 +93,11 @@ def _writable_folder(path) -> str | None:
 
 # %% ../nbs/09_cli.ipynb #28193a64
 def upscale_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='jitsr-upscale', formatter_class=_Formatter,
-                                description='Upscale an image file x4 with a JiT-SR model (by default the one shipped with jitsr).')
+    p = _Parser(prog='jitsr-upscale', description='Upscale an image file x4 with a JiT-SR model (by default the one shipped with jitsr).')
     p.add_argument('input', help='the image to upscale (PNG, JPEG, WebP, TIFF, BMP, ...)')
     p.add_argument('output', help='where to write the result: .png, .jpg, .webp, .tif, .bmp or .ppm')
     p.add_argument('--checkpoint', default=None, help='a file from JiTSR.save or jitsr-train (default: the shipped model)')
-    p.add_argument('--steps', type=number(int, 1), default=None, help="ODE steps (default: the model's; 1 = one network call at t = 0)")
+    p.add_argument('--steps', type=number(int, 1, MAX_STEPS), default=None, help="ODE steps (default: the model's; 1 = one network call at t = 0)")
     p.add_argument('--solver', choices=['euler', 'heun'], default=None, help="ODE solver (default: the model's)")
     p.add_argument('--seed', type=number(int, 0, 2 ** 32 - 1), default=0, help='noise seed')
     p.add_argument('--tile', type=number(int, 1), default=None, help="LR tile size in pixels (default: the model's training size)")
@@ -86,6 +107,7 @@ def upscale_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/09_cli.ipynb #c97772fc
+@_script('jitsr-upscale')
 def upscale_main(argv=None):
     "Console script `jitsr-upscale`: upscale one image file x4; prints the output path."
     a, fail = upscale_parser().parse_args(argv), lambda m: _fail('jitsr-upscale', m)
@@ -104,20 +126,22 @@ def upscale_main(argv=None):
     except ValueError as e: fail(str(e))
     try: model = JiTSR.load(a.checkpoint, device)
     except CheckpointError as e: fail(str(e))
+    if model.scale != 4:                                # the output size checked above assumed x4
+        try: check_output(a.output, (model.scale * w, model.scale * h))
+        except ImageWriteError as e: fail(str(e))
     _stderr_bars()
     import torch
     try:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.bf16):
             sr = model.upscale(a.input, steps=a.steps, solver=a.solver, seed=a.seed, tile=a.tile, batch_size=a.batch_size,
                                progress=True)
-    except ImageReadError as e: fail(str(e))
+    except (ImageReadError, ValueError) as e: fail(str(e))      # ValueError: a model whose output is not finite
     try: print(save_image(sr, a.output, a.quality))
     except ImageWriteError as e: fail(str(e))
 
 # %% ../nbs/09_cli.ipynb #ac70550d
 def eval_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='jitsr-eval', formatter_class=_Formatter,
-                                description='Evaluate an SR model on a folder of HR images (Y-PSNR/SSIM, border cropped); JSON on the last line of stdout.')
+    p = _Parser(prog='jitsr-eval', description='Evaluate an SR model on a folder of HR images (Y-PSNR/SSIM, border cropped); JSON on the last line of stdout.')
     p.add_argument('--data', required=True, help='a folder (searched recursively) or one image file of HR images')
     p.add_argument('--model', default='bicubic', help="'bicubic', 'jitsr' (the shipped JiT-SR) or the path of a checkpoint")
     p.add_argument('--scale', type=number(int, 2), default=4, help='upscaling factor')
@@ -132,10 +156,12 @@ def eval_parser() -> argparse.ArgumentParser:
 def _summary(res: dict) -> str:
     "One readable line of an evaluation result."
     skipped = f", {len(res['skipped'])} skipped" if res.get('skipped') else ''
-    return (f"{res['model']} on {res['data']} ({res['n_images']} images{skipped}, x{res['scale']}, {res['protocol']}): "
+    n = res['n_images']
+    return (f"{res['model']} on {res['data']} ({n} image{'s' * (n != 1)}{skipped}, x{res['scale']}, {res['protocol']}): "
             f"Y-PSNR {res['psnr_y']:.2f} dB, Y-SSIM {res['ssim_y']:.4f}; RGB {res['psnr_rgb']:.2f} dB / {res['ssim_rgb']:.4f}; "
             f"{res['seconds']:.1f} s")
 
+@_script('jitsr-eval')
 def eval_main(argv=None):
     "Console script `jitsr-eval`: a readable summary on stderr, the metrics as strict JSON on the last line of stdout."
     a, fail = eval_parser().parse_args(argv), lambda m: _fail('jitsr-eval', m)
@@ -160,8 +186,7 @@ def eval_main(argv=None):
 
 # %% ../nbs/09_cli.ipynb #cec76b87
 def train_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='jitsr-train', formatter_class=_Formatter,
-                                description='Train an SR model on folders of HR images; prints the checkpoint path last.')
+    p = _Parser(prog='jitsr-train', description='Train an SR model on folders of HR images; prints the checkpoint path last.')
     I, F = lambda lo, **kw: number(int, lo, **kw), lambda lo, **kw: number(float, lo, **kw)
     p.add_argument('--model', default='edsr-baseline', help=MODEL_HELP)
     p.add_argument('--model-kwargs', default='{}', help='JSON object of model options, e.g. \'{"n_blocks": 8}\' or \'{"depth": 4}\'')
@@ -192,6 +217,7 @@ def train_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/09_cli.ipynb #1beacced
+@_script('jitsr-train')
 def train_main(argv=None):
     "Console script `jitsr-train`: train a model with `Trainer` (notebook 05); prints the checkpoint path last."
     a, fail = train_parser().parse_args(argv), lambda m, code=2: _fail('jitsr-train', m, code)
@@ -199,6 +225,10 @@ def train_main(argv=None):
     if a.hr_size % 4: fail(f"--hr-size must be a multiple of the scale (4), got {a.hr_size}")
     try: kw = json.loads(a.model_kwargs); assert isinstance(kw, dict)
     except (ValueError, AssertionError): fail(f"--model-kwargs must be a JSON object, got {a.model_kwargs!r}")
+    if kw.get('scale', 4) != 4: fail(f"--model-kwargs scale {kw['scale']!r}: jitsr-train trains x4 models")
+    if a.model.startswith('jitsr-'):                    # a JiT-SR model is built for its training crop: the one trained on
+        if kw.setdefault('hr_size', a.hr_size) != a.hr_size:
+            fail(f"--hr-size {a.hr_size} and --model-kwargs hr_size {kw['hr_size']} differ: a JiT-SR model trains on its own size")
     for d in a.data:
         if not Path(d).is_dir(): fail(f"no such folder: {d}")
     out = Path(a.out)
@@ -208,7 +238,7 @@ def train_main(argv=None):
     say = lambda m: print(f"jitsr-train: {m}", file=sys.stderr, flush=True)
     say("loading torch...")
     import warnings, torch
-    from jitsr.data import SRDataset, image_files, split_files
+    from jitsr.data import SRDataset, split_folder
     from jitsr.metrics import eval_min_side, use_bars
     from jitsr.core import build_model
     from jitsr.training import TrainConfig, Trainer, TrainingDiverged, CheckpointError, usable_files
@@ -216,8 +246,8 @@ def train_main(argv=None):
         with torch.device('meta'): build_model(a.model, **kw)       # the name and options, without allocating anything
     except (ValueError, TypeError) as e: fail(f"--model {a.model} --model-kwargs {a.model_kwargs}: {e}")
     files, val = [], []
-    for d in a.data:
-        tr, va = split_files(image_files(d), d, a.val_frac)
+    for d in a.data:                                    # train/ + val/ when the folder has them, else a hash split
+        tr, va = split_folder(d, a.val_frac)
         files += tr; val += va
     if not files: fail(f"no training images found in {' '.join(a.data)}")
     cfg = TrainConfig(model=a.model, model_kwargs=kw, steps=a.steps, minutes=a.minutes, batch_size=a.batch_size,
@@ -237,18 +267,19 @@ def train_main(argv=None):
     _stderr_bars()
     say(f"building {a.model}...")
     torch.manual_seed(cfg.seed)                         # as Trainer does before building a model itself
-    model = build_model(a.model, **kw)
     try:
+        model = build_model(a.model, **kw)
         trainer = Trainer(cfg, ds, out, model=model, val_files=val, progress=not a.no_progress and use_bars())
         if a.resume and trainer.resume(): say(f"resumed from {trainer.ckpt_path} at step {trainer.step}")
         path = trainer.fit()
     except (TrainingDiverged, CheckpointError, ValueError) as e: fail(str(e), 3)
+    except (RuntimeError, TypeError, OSError) as e:     # options that build a model which cannot train, a full disk, ...
+        fail(f"training {a.model} failed: {type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}", 3)
     if path is not None: print(path)
 
 # %% ../nbs/09_cli.ipynb #91da3485
 def reproduce_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='jitsr-reproduce', formatter_class=_Formatter,
-                                description='Train every model of the comparison, evaluate it on held-out images and write the table.')
+    p = _Parser(prog='jitsr-reproduce', description='Train every model of the comparison, evaluate it on held-out images and write the table.')
     p.add_argument('--preset', choices=PRESET_NAMES, default=None, help='default: gpu with CUDA, else cpu')
     p.add_argument('--out', default=None, help='output folder (default: runs/reproduce-PRESET)')
     p.add_argument('--data', nargs='+', default=None, help='training folders (default: the bundled photos)')
@@ -259,6 +290,7 @@ def reproduce_parser() -> argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help='no log lines on stderr (the log file is still written)')
     return p
 
+@_script('jitsr-reproduce')
 def reproduce_main(argv=None):
     "Console script `jitsr-reproduce`: train and evaluate every model of a preset; prints the path of results.json last."
     a, fail = reproduce_parser().parse_args(argv), lambda m: _fail('jitsr-reproduce', m)

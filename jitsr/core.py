@@ -19,9 +19,16 @@ from .conditioning import make_scheme, SCHEMES
 from .baselines import BASELINES
 
 # %% auto #0
-__all__ = ['MODELS', 'JiTSRConfig', 'JiTSR', 'shipped_weights', 'parse_jitsr_name', 'build_model']
+__all__ = ['MAX_STEPS', 'MODELS', 'JiTSRConfig', 'JiTSR', 'shipped_weights', 'parse_jitsr_name', 'build_model']
 
 # %% ../nbs/07_core.ipynb #d1fe36f8
+MAX_STEPS = 1000       # the most ODE steps `sample` takes (JiT samples with 50; beyond ~1000 nothing changes)
+
+def _check_int(name: str, v, lo: int, hi: int | None = None):
+    "`ValueError` unless `v` is an int in [`lo`, `hi`]."
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+        raise ValueError(f"{name} must be an integer >= {lo}{f' and <= {hi}' if hi is not None else ''}, got {v!r}")
+
 @dataclass
 class JiTSRConfig:
     "Everything that defines a JiT-SR model besides its weights."
@@ -50,6 +57,9 @@ class JiTSR(nn.Module):
         if overrides.keys() - own: raise TypeError(f"unknown JiTSR options: {sorted(overrides.keys() - own)}")
         cfg = JiTSRConfig(arch=arch, scheme=scheme, scale=scale, hr_size=hr_size, **overrides)
         cfg.jit = {**cfg.jit, **jit_kw}
+        _check_int('scale', scale, 2); _check_int('hr_size', hr_size, scale); _check_int('sample_steps', cfg.sample_steps, 1, MAX_STEPS)
+        if hr_size % scale: raise ValueError(f"hr_size {hr_size} is not a multiple of the scale {scale}")
+        if cfg.solver not in ('euler', 'heun'): raise ValueError(f"unknown solver {cfg.solver!r}: 'euler' or 'heun'")
         if scheme == 'residual': cfg.residual = True
         base = jit_config(arch, img_size=hr_size, **cfg.jit)
         if hr_size % base.patch_size: raise ValueError(f"hr_size {hr_size} is not a multiple of the patch size {base.patch_size}")
@@ -87,6 +97,8 @@ class JiTSR(nn.Module):
 @torch.no_grad()
 def _sample(self: JiTSR, lr, steps: int | None = None, solver: str | None = None, n_samples: int = 1,
             seed: int | list | None = None, lr_up=None):
+    if steps is not None: _check_int('steps', steps, 1, MAX_STEPS)
+    if solver is not None and solver not in ('euler', 'heun'): raise ValueError(f"unknown solver {solver!r}: 'euler' or 'heun'")
     q = self.net.cfg.patch_size // self.scale
     h, w = lr.shape[-2:]
     ph, pw = -h % q, -w % q
@@ -142,12 +154,17 @@ def _tile_up(lr, y, x, th, tw, scale, margin: int = 2):
 @torch.no_grad()
 def _upscale(self: JiTSR, image, steps: int | None = None, solver: str | None = None, seed: int = 0,
              tile: int | None = None, overlap: int | None = None, batch_size: int = 64, progress: bool = False) -> Image.Image:
+    _check_int('batch_size', batch_size, 1); _check_int('seed', seed, 0, 2 ** 62)
+    if tile is not None: _check_int('tile', tile, 1)
+    if overlap is not None: _check_int('overlap', overlap, 0)
+    if steps is not None: _check_int('steps', steps, 1, MAX_STEPS)
     rgb, icc = read_rgb(image)                        # the one conversion of notebook 00; keeps an RGB ICC profile
     lr = to_tensor(rgb)[None]
     dev = next(self.parameters()).device
     s, (H, W) = self.scale, lr.shape[-2:]
     tile = min(tile or self.cfg.hr_size // s, max(H, W))
     overlap = tile // 4 if overlap is None else overlap
+    if overlap >= tile and tile < max(H, W): raise ValueError(f"overlap {overlap} must be smaller than the tile ({tile})")
     tile_h, tile_w = min(tile, H), min(tile, W)
     ys, xs = _starts(H, tile_h, max(tile_h - overlap, 1)), _starts(W, tile_w, max(tile_w - overlap, 1))
     out = np.zeros((H * s, W * s, 3), np.uint8)
@@ -179,14 +196,16 @@ def _upscale(self: JiTSR, image, steps: int | None = None, solver: str | None = 
             ups = torch.cat([strip_up[..., x * s:(x + tile_w) * s] for x in xb]).to(dev)
             seeds = [seed + yi * len(xs) + b0 + i for i in range(len(xb))]     # one per tile: any batch size, same image
             sr = self.sample(tiles, steps=steps, solver=solver, seed=seeds, lr_up=ups).float().cpu()
+            if not torch.isfinite(sr).all():              # broken weights: refuse rather than write a black image
+                raise ValueError("the model's output is not finite (NaN or inf): its weights are broken, or bf16 overflowed")
             for x, t in zip(xb, sr):
                 acc[:, r0:r0 + tile_h * s, x * s:(x + tile_w) * s] += t * wgt
                 wsum[r0:r0 + tile_h * s, x * s:(x + tile_w) * s] += wgt
             done += len(xb)
             if bar is not None: bar.update(done)
-            if lines is not None: lines.tick(lambda: f"upscaled {done}/{n_tiles} tiles, {lines.elapsed():.0f} s")
+            if lines is not None: lines.tick(lambda: f"upscaled {done}/{n_tiles} tile{'s' * (n_tiles != 1)}, {lines.elapsed():.0f} s")
     out[acc_top:] = flush(acc, wsum, H * s - acc_top)
-    if lines is not None: lines.say(f"upscaled {n_tiles} tiles, {lines.elapsed():.0f} s")
+    if lines is not None: lines.say(f"upscaled {n_tiles} tile{'s' * (n_tiles != 1)}, {lines.elapsed():.0f} s")
     sr = Image.fromarray(out)
     if icc: sr.info['icc_profile'] = icc               # the colours mean what they meant in the input
     return sr
@@ -217,10 +236,10 @@ def _load(path=None, device='cpu') -> JiTSR:
     else:
         c = dict(sd['config'])
         try: model = JiTSR(c.pop('arch'), c.pop('scheme'), c.pop('scale'), c.pop('hr_size'), **c)
-        except (TypeError, ValueError) as e: raise CheckpointError(f"{path}: its config is not a JiT-SR model's: {e}") from None
+        except Exception as e: raise CheckpointError(f"{path}: its config does not build a JiT-SR model: {type(e).__name__}: {e}") from None
         load_weights(model, sd['state_dict'], path)                     # casts half-precision weights back to float32
         model.record = sd.get('record', {})
-    if not hasattr(model, 'upscale'): raise CheckpointError(f"{path} holds a {type(model).__name__}, not a JiTSR model")
+    if not hasattr(model, 'upscale'): raise CheckpointError(f"{path} holds a model of class {type(model).__name__}, not a JiTSR model")
     return model.to(device).eval()
 JiTSR.load = staticmethod(_load)
 JiTSR.load.__doc__ = ("A `JiTSR` from a file written by `save` or by `jitsr-train` (EMA weights), in eval mode, on `device`; no path: the "

@@ -13,11 +13,11 @@ from torch.utils.data import Dataset, DataLoader
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'WHITE', 'FLOAT_TOLERANCE', 'OUTPUT_FORMATS', 'PROTOCOLS', 'BUNDLED_TEST', 'ImageReadError', 'read_rgb',
-           'to_tensor', 'load_image', 'quantize', 'to_image', 'ImageWriteError', 'output_format', 'check_output',
-           'save_image', 'modcrop', 'bicubic_down', 'bicubic_up', 'center_square', 'make_pair', 'data_roots',
-           'find_data', 'image_files', 'get_device', 'split_files', 'SRDataset', 'sr_loader', 'make_bundled_photos',
-           'show_images']
+__all__ = ['IMAGE_EXTS', 'WHITE', 'FLOAT_TOLERANCE', 'OUTPUT_FORMATS', 'OUTPUT_EXTS', 'PROTOCOLS', 'BUNDLED_TEST',
+           'ImageReadError', 'read_rgb', 'to_tensor', 'load_image', 'quantize', 'to_image', 'ImageWriteError',
+           'output_format', 'check_output', 'save_image', 'modcrop', 'bicubic_down', 'bicubic_up', 'center_square',
+           'make_pair', 'data_roots', 'find_data', 'image_files', 'get_device', 'split_files', 'split_folder',
+           'SRDataset', 'sr_loader', 'make_bundled_photos', 'show_images']
 
 # %% ../nbs/00_data.ipynb #1c476c3b
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff')
@@ -108,13 +108,19 @@ def _pil_planes(im: Image.Image, background=WHITE) -> tuple[np.ndarray, bytes | 
         alpha = (a != t).astype(np.float32) if isinstance(t, int) and mode != 'F' else None
         return _composite(np.repeat(grey[..., None], 3, -1), alpha, background), None
     space = _icc_space(icc)
-    if mode in ('CMYK', 'LAB') or (mode == 'L' and space == 'GRAY'): im, icc, mode = _to_srgb(im, icc), None, 'RGB'
+    if mode in ('L', 'LA') and space == 'GRAY':                               # grey through its profile, alpha kept
+        alpha = np.asarray(im.convert('LA') if mode == 'L' else im)[..., 1].astype(np.float32) / 255
+        colour = np.asarray(_to_srgb(im.convert('L'), icc)).astype(np.float32) / 255
+        opaque = mode == 'L' and 'transparency' not in info
+        return (np.asarray(_to_srgb(im, icc)) if opaque else _composite(colour, alpha, background)), None
+    if mode in ('CMYK', 'LAB'): im, icc, mode = _to_srgb(im, icc), None, 'RGB'
     elif space != 'RGB': icc = None                                           # no profile, or not one for these values
     if mode in ('RGBa', 'La'):
         a = np.asarray(im).astype(np.float32) / 255
         colour = a[..., :3] if mode == 'RGBa' else np.repeat(a[..., :1], 3, -1)
         return _composite(colour, a[..., -1], background, premultiplied=True), icc
-    if mode in ('PA', 'LA', 'RGBA') or (mode in ('P', 'L', 'RGB') and 'transparency' in info):
+    palette_alpha = mode == 'P' and im.palette is not None and im.palette.mode == 'RGBA'   # an in-memory RGBA palette
+    if mode in ('PA', 'LA', 'RGBA') or palette_alpha or (mode in ('P', 'L', 'RGB') and 'transparency' in info):
         a = np.asarray(im.convert('RGBA')).astype(np.float32) / 255          # Pillow expands palette and tRNS transparency
         return _composite(a[..., :3], a[..., 3], background), icc
     return np.asarray(im if mode == 'RGB' else im.convert('RGB')), icc
@@ -181,7 +187,8 @@ def to_image(x: torch.Tensor) -> Image.Image:
     return Image.fromarray(a, 'RGB')
 
 # %% ../nbs/00_data.ipynb #5a453bcc
-OUTPUT_FORMATS = {'PNG': None, 'JPEG': 65_535, 'WEBP': 16_383, 'TIFF': None, 'BMP': None, 'PPM': None}
+OUTPUT_FORMATS = {'PNG': None, 'JPEG': 65_500, 'WEBP': 16_383, 'TIFF': None, 'BMP': None, 'PPM': None}   # largest side, px (libjpeg: 65500)
+OUTPUT_EXTS = ('.png', '.apng', '.jpg', '.jpeg', '.jpe', '.jfif', '.webp', '.tif', '.tiff', '.bmp', '.ppm')
 
 class ImageWriteError(OSError):
     "An output image that cannot be written; the message names the file."
@@ -189,33 +196,34 @@ class ImageWriteError(OSError):
 def output_format(path) -> str:
     "The Pillow format `path`'s extension asks for, if it stores full-size 8-bit RGB (`OUTPUT_FORMATS`); `ImageWriteError` otherwise."
     path = Path(path)
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    exts = '.png, .jpg, .webp, .tif, .bmp or .ppm'
+    fmt, exts = Image.registered_extensions().get(path.suffix.lower()), '.png, .jpg, .webp, .tif, .bmp or .ppm'
+    if path.is_dir(): raise ImageWriteError(f"{path} is a folder; give a file name")
     if fmt is None: raise ImageWriteError(f"{path}: unknown image format {path.suffix or '(no extension)'!r}; use {exts}")
-    if fmt not in OUTPUT_FORMATS: raise ImageWriteError(f"{path}: {fmt} cannot hold a full-size 8-bit RGB image; use {exts}")
+    if path.suffix.lower() not in OUTPUT_EXTS:
+        raise ImageWriteError(f"{path}: jitsr writes 8-bit RGB as PNG, JPEG, WebP, TIFF, BMP or PPM, not {path.suffix} ({fmt}); use {exts}")
     return fmt
 
 def check_output(path, size: tuple[int, int] | None = None) -> str:
     "Everything about writing an image of `size` (w, h) to `path` that can be checked before computing it; returns the format. Raises `ImageWriteError`."
     path = Path(path); fmt = output_format(path)
     folder = path.parent if str(path.parent) else Path('.')
-    if path.is_dir(): raise ImageWriteError(f"{path} is a folder; give a file name")
     if not folder.exists(): raise ImageWriteError(f"{path}: no such folder {folder}")
     if not folder.is_dir(): raise ImageWriteError(f"{path}: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK): raise ImageWriteError(f"{path}: the folder {folder} is not writable")
     limit = OUTPUT_FORMATS[fmt]
     if size is not None and limit is not None and max(size) > limit:
         raise ImageWriteError(f"{path}: {fmt} images can be at most {limit} pixels wide and high, this one is {size[0]}x{size[1]}; use .png")
-    if size is not None and fmt == 'TIFF' and 3 * size[0] * size[1] >= 2 ** 32:
-        raise ImageWriteError(f"{path}: a {size[0]}x{size[1]} image is too large for a (4 GiB) TIFF; use .png")
+    if size is not None and fmt in ('TIFF', 'BMP') and 3 * size[0] * size[1] >= 2 ** 32:
+        raise ImageWriteError(f"{path}: a {size[0]}x{size[1]} image is too large for a (4 GiB) {fmt}; use .png")
+    if size is not None and 0 in size: raise ImageWriteError(f"{path}: the image is empty ({size[0]}x{size[1]})")
     return fmt
 
 # %% ../nbs/00_data.ipynb #0689183b
 def save_image(img: Image.Image, path, quality: int = 95) -> Path:
     "Write 8-bit RGB `img` to `path` atomically, in the format of its extension, with its ICC profile; JPEG/WebP at `quality` (JPEG with full-resolution chroma). Checks the file written; raises `ImageWriteError`, leaving no partial file."
+    if not isinstance(img, Image.Image) or img.mode != 'RGB': img = load_image(img)     # arrays, tensors, other modes
     path = Path(path); fmt = check_output(path, img.size)
-    if not 1 <= quality <= 100: raise ValueError(f"quality must be 1..100, got {quality}")
-    if img.mode != 'RGB': img = load_image(img)
+    if not isinstance(quality, int) or not 1 <= quality <= 100: raise ValueError(f"quality must be an integer 1..100, got {quality!r}")
     kw = {'quality': quality, 'subsampling': 0} if fmt == 'JPEG' else {'quality': quality} if fmt == 'WEBP' else {}
     if img.info.get('icc_profile') and fmt in ('PNG', 'JPEG', 'WEBP', 'TIFF'): kw['icc_profile'] = img.info['icc_profile']
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
@@ -227,7 +235,7 @@ def save_image(img: Image.Image, path, quality: int = 95) -> Path:
                 raise ImageWriteError(f"{path}: {fmt} wrote a {back.size[0]}x{back.size[1]} {back.mode} image instead of {img.size[0]}x{img.size[1]} RGB")
         os.replace(tmp, path)
     except ImageWriteError: raise
-    except (OSError, ValueError) as e: raise ImageWriteError(f"cannot write {path}: {e.strerror or e}") from None
+    except (OSError, ValueError) as e: raise ImageWriteError(f"cannot write {path}: {getattr(e, 'strerror', None) or e}") from None
     finally:
         if tmp.exists(): tmp.unlink()
     return path
@@ -318,6 +326,13 @@ def split_files(files, root=None, val_frac: float = 0.1):
         (val if zlib.crc32(key.encode()) % 10_000 < val_frac * 10_000 else train).append(f)
     return train, val
 
+# %% ../nbs/00_data.ipynb #60501e47
+def split_folder(root, val_frac: float = 0.1) -> tuple[list[Path], list[Path]]:
+    "`(train, val)` image files of a folder: its `train/` and `val/` subfolders when both exist (ImageNet's layout), else `split_files`."
+    root = Path(root)
+    if (root / 'train').is_dir() and (root / 'val').is_dir(): return image_files(root / 'train'), image_files(root / 'val')
+    return split_files(image_files(root), root, val_frac)
+
 # %% ../nbs/00_data.ipynb #cb575cda
 def _image_size(path):
     "(w, h) from the header, or None when the file cannot be opened."
@@ -367,7 +382,7 @@ class SRDataset(Dataset):
             try: return self._decode(self.files[j])
             except ImageReadError as e:
                 self._failed.add(j); warnings.warn(f"SRDataset: skipping {e}")
-        raise RuntimeError("every image failed to decode")
+        raise ValueError(f"every one of the {len(self.files)} images failed to decode (truncated or corrupt files?)")
 
     def _crop(self, img, train):
         s, (h, w) = self.hr_size, img.shape[-2:]

@@ -192,6 +192,7 @@ def evaluate(upscale, files, scale: int = 4, protocol: str = 'standard', progres
         if protocol == 'talk': img = center_square(img, 256)
         hr, lr = make_pair(to_tensor(img)[None], scale, protocol)
         with torch.no_grad(): sr = upscale(lr)
+        if not torch.isfinite(sr).all(): raise ValueError(f"the model's output for {f} is not finite (NaN or inf): its weights are broken?")
         per_image.append(sr_metrics(sr, hr, scale))
     secs = time.perf_counter() - start
     if not per_image: raise ValueError(f"none of the {len(files)} images can be measured: " + '; '.join(skipped))

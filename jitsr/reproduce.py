@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
-from .data import (find_data, image_files, split_files, load_image, to_tensor, to_image, make_pair, bicubic_up,
+from .data import (find_data, image_files, split_folder, load_image, to_tensor, to_image, make_pair, bicubic_up,
                         SRDataset)
 from .metrics import evaluate, sr_metrics, rgb_to_y, crop_border, ProgressLines
 from .diffusion import nfe as n_evals
@@ -18,9 +18,9 @@ from .baselines import n_params
 from .training import Trainer, TrainConfig, load_model, join_process_group, barrier_all
 
 # %% auto #0
-__all__ = ['PRESETS', 'SLOW_FACTOR', 'RunSpec', 'Preset', 'dry_run', 'set_name', 'split_folder', 'gather_data', 'model_nfe',
-           'gap_closure', 'eval_row', 'hf_energy', 'pd_measure', 'pd_study', 'detail_crop', 'plot_curves',
-           'result_grid', 'plot_pd', 'slow_warning', 'train_run', 'reproduce', 'report', 'show_results']
+__all__ = ['PRESETS', 'SLOW_FACTOR', 'RunSpec', 'Preset', 'dry_run', 'set_name', 'gather_data', 'model_nfe', 'gap_closure',
+           'eval_row', 'hf_energy', 'pd_measure', 'pd_study', 'detail_crop', 'plot_curves', 'result_grid', 'plot_pd',
+           'slow_warning', 'train_run', 'reproduce', 'report', 'show_results']
 
 # %% ../nbs/08_reproduce.ipynb #473196e9
 @dataclass
@@ -121,13 +121,6 @@ def dry_run(p: Preset) -> Preset:
 def set_name(name: str) -> str:
     "The table's name of an evaluation set given by its `find_data` name: `testsets/Set5` -> `Set5`, `photos/test` -> `photos-test`."
     return name.removeprefix('testsets/').replace('/', '-')
-
-def split_folder(root, val_frac: float = 0.1):
-    "`(train_files, heldout_files)` of a folder: its `train/` and `val/` subfolders if both exist, else a hash split."
-    root = Path(root)
-    if (root / 'train').is_dir() and (root / 'val').is_dir():
-        return image_files(root / 'train'), image_files(root / 'val')
-    return split_files(image_files(root), root, val_frac)
 
 def gather_data(p: Preset, data=None):
     "Training files, validation files and the evaluation sets `{name: files}` of preset `p` (folders `data` or the preset's)."

@@ -201,7 +201,7 @@ def load_checkpoint(path, map_location='cpu', formats=None) -> dict:
         bare = bool(sd) and all(isinstance(v, torch.Tensor) for v in sd.values())
         raise CheckpointError(f"{path} has no 'format', so it is not a jitsr checkpoint ("
                               + (f"a bare state dict of {len(sd)} tensors" if bare else f"keys: {_few(sd)}") + ")")
-    if fmt not in CHECKPOINT_KEYS: raise CheckpointError(f"{path} has the unknown format {fmt!r} (this version reads {', '.join(known)})")
+    if not isinstance(fmt, str) or fmt not in CHECKPOINT_KEYS: raise CheckpointError(f"{path} has the unknown format {fmt!r} (this version reads {', '.join(known)})")
     if fmt not in formats:
         raise CheckpointError(f"{path} is a {fmt} checkpoint ({_WRITERS[fmt]}); {' or '.join(formats)} is needed here")
     if missing := [k for k in CHECKPOINT_KEYS[fmt] if k not in sd]:
@@ -562,7 +562,7 @@ class Trainer:
         sampler = StepSampler(len(self.ds), c.batch_size, c.seed, self.step, self.rank, self.world)
         dl = DataLoader(self.ds, batch_sampler=sampler, num_workers=c.num_workers, pin_memory=dev.type == 'cuda',
                         persistent_workers=c.num_workers > 0)
-        budget = ' or '.join(([f'{c.steps} steps'] if c.steps else []) + ([f'{c.minutes:g} min'] if c.minutes else []))
+        budget = ' or '.join(([f"{c.steps} step{'s' * (c.steps != 1)}"] if c.steps else []) + ([f'{c.minutes:g} min'] if c.minutes else []))
         self._say(f"training {c.model} for {budget}{', whichever comes first,' if c.steps and c.minutes else ''} on {dev}"
                   + (f", from step {self.step} ({self.elapsed:.0f} s trained)" if self.step else '')
                   + f": batch {c.batch_size}, {_images(len(self.ds), 'training ')}, {_images(len(self.val_files), 'validation ')}")
@@ -582,9 +582,9 @@ class Trainer:
             if self.world > 1: dist.all_reduce(loss)        # every process sees the same verdict and log value
             loss_val = loss.item() / self.world
             if not math.isfinite(loss_val):
-                raise TrainingDiverged(f"loss is {loss_val} at step {self.step}; training stopped. "
-                                       f"The last good checkpoint is {self.ckpt_path if self.ckpt_path.exists() else '(none yet)'}"
-                                       f" (step {load_checkpoint(self.ckpt_path)['step'] if self.ckpt_path.exists() else '-'}).")
+                last = (f"the last good checkpoint is {self.ckpt_path} (step {load_checkpoint(self.ckpt_path)['step']})"
+                        if self.ckpt_path.exists() else "no checkpoint was written yet")
+                raise TrainingDiverged(f"loss is {loss_val} at step {self.step}; training stopped: {last}")
             if c.grad_clip: torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
             self.opt.step()
             if self.ema: self.ema.update(self.model)
