@@ -50,6 +50,7 @@ def _stderr_bars():
         fp.WRITER_FN = lambda *x, **k: print(*x, **{**k, 'file': sys.stderr})
     except ImportError: pass
 
+# %% ../nbs/09_cli.ipynb #f4c61e29
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     "Help with every real default shown once (none for flags, required or unset options), names like `swinir-light` never split at their hyphen."
     def _get_help_string(self, action):
@@ -65,6 +66,7 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, **kw): super().__init__(formatter_class=_Formatter, **kw)
     def error(self, message): _fail(self.prog, f"{message} (see {self.prog} --help)")
 
+# %% ../nbs/09_cli.ipynb #37c2bdc7
 def _script(prog: str):
     "Decorate a console script: warnings as one line `prog: warning: ...`, and Ctrl-C as one line and exit status 130."
     import functools, warnings
@@ -77,6 +79,7 @@ def _script(prog: str):
         return run
     return wrap
 
+# %% ../nbs/09_cli.ipynb #d0eabb60
 def _device_args(p: argparse.ArgumentParser, what: str = 'the model'):
     "`--device` and `--bf16`, the same for every script that runs a model."
     p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')

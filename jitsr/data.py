@@ -381,7 +381,7 @@ class SRDataset(Dataset):
             if j in self._failed: continue
             try: return self._decode(self.files[j])
             except ImageReadError as e:
-                self._failed.add(j); warnings.warn(f"SRDataset: skipping {e}")
+                self._failed.add(j); warnings.warn(f"SRDataset: skipping an image: {e}")
         raise ValueError(f"every one of the {len(self.files)} images failed to decode (truncated or corrupt files?)")
 
     def _crop(self, img, train):

@@ -192,7 +192,7 @@ def load_checkpoint(path, map_location='cpu', formats=None) -> dict:
                                        f"loaded: only tensors and plain values are (weights_only=True)") from None
         raise CheckpointError(f"{path} is not a readable checkpoint: not a torch file, or a corrupt one") from None
     except Exception as e:
-        why = (str(e).strip().splitlines() or [type(e).__name__])[0].split('. ')[0]
+        why = type(e).__name__ + ': ' + (str(e).strip().splitlines() or [''])[0].split('. ')[0]
         raise CheckpointError(f"{path} is not a readable checkpoint: truncated or corrupt ({why})") from None
     if not isinstance(sd, dict):
         raise CheckpointError(f"{path} holds a {type(sd).__name__}, not a checkpoint (a dict with 'format' and 'config')")
