@@ -5,12 +5,14 @@
 # %% ../nbs/09_cli.ipynb #84fe0992
 from __future__ import annotations
 import argparse, json, math, shlex, sys
+from dataclasses import MISSING, fields
 from pathlib import Path
+from .config import TrainConfig
 
 # %% auto #0
 __all__ = ['BASELINE_NAMES', 'JIT_SIZES_NAMES', 'SCHEME_NAMES', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'MAX_STEPS', 'MODEL_HELP',
-           'number', 'upscale_parser', 'upscale_main', 'eval_parser', 'eval_main', 'train_parser', 'train_main',
-           'reproduce_parser', 'reproduce_main']
+           'number', 'upscale_parser', 'upscale_main', 'eval_parser', 'eval_main', 'config_options', 'config_from_args',
+           'train_parser', 'train_main', 'reproduce_parser', 'reproduce_main']
 
 # %% ../nbs/09_cli.ipynb #168d04ff
 def number(kind=int, lo=None, hi=None, lo_open: bool = False, hi_open: bool = False):
@@ -99,7 +101,7 @@ def upscale_parser() -> argparse.ArgumentParser:
     p = _Parser(prog='jitsr-upscale', description='Upscale an image file x4 with a JiT-SR model (by default the one shipped with jitsr).')
     p.add_argument('input', help='the image to upscale (PNG, JPEG, WebP, TIFF, BMP, ...)')
     p.add_argument('output', help='where to write the result: .png, .jpg, .webp, .tif, .bmp or .ppm')
-    p.add_argument('--checkpoint', default=None, help='a file from JiTSR.save or jitsr-train (default: the shipped model)')
+    p.add_argument('--checkpoint', default=None, help='a checkpoint of any model of the package, from JiTSR.save or jitsr-train (default: the shipped JiT-SR model)')
     p.add_argument('--steps', type=number(int, 1, MAX_STEPS), default=None, help="ODE steps (default: the model's; 1 = one network call at t = 0)")
     p.add_argument('--solver', choices=['euler', 'heun'], default=None, help="ODE solver (default: the model's)")
     p.add_argument('--seed', type=number(int, 0, 2 ** 32 - 1), default=0, help='noise seed')
@@ -115,19 +117,20 @@ def upscale_main(argv=None):
     "Console script `jitsr-upscale`: upscale one image file x4; prints the output path."
     a, fail = upscale_parser().parse_args(argv), lambda m: _fail('jitsr-upscale', m)
     from PIL import Image
-    from jitsr.data import check_output, ImageWriteError
+    from jitsr.images import check_output, ImageWriteError
     if not Path(a.input).is_file(): fail(f"no such file: {a.input}")
     try:
         with Image.open(a.input) as im: w, h = im.size              # the header only: the size the output will have
         check_output(a.output, (4 * w, 4 * h))
     except ImageWriteError as e: fail(str(e))
     except Exception as e: fail(f"cannot read image {a.input}: {e}")
-    from jitsr.data import save_image, get_device, ImageReadError
-    from jitsr.training import CheckpointError
-    from jitsr.core import JiTSR
+    from jitsr.images import save_image, ImageReadError
+    from jitsr.data import get_device
+    from jitsr.checkpoint import CheckpointError
+    from jitsr.models import load_model
     try: device = get_device(a.device)
     except ValueError as e: fail(str(e))
-    try: model = JiTSR.load(a.checkpoint, device)
+    try: model = load_model(a.checkpoint or 'jitsr', device)
     except CheckpointError as e: fail(str(e))
     if model.scale != 4:                                # the output size checked above assumed x4
         try: check_output(a.output, (model.scale * w, model.scale * h))
@@ -136,9 +139,9 @@ def upscale_main(argv=None):
     import torch
     try:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.bf16):
-            sr = model.upscale(a.input, steps=a.steps, solver=a.solver, seed=a.seed, tile=a.tile, batch_size=a.batch_size,
-                               progress=True)
-    except (ImageReadError, ValueError) as e: fail(str(e))      # ValueError: a model whose output is not finite
+            sampler = {k: v for k, v in (('steps', a.steps), ('solver', a.solver)) if v is not None}   # diffusion models only
+            sr = model.upscale(a.input, seed=a.seed, tile=a.tile, batch_size=a.batch_size, progress=True, **sampler)
+    except (ImageReadError, ValueError, TypeError) as e: fail(str(e))   # a non-finite output; --steps for a model without steps
     try: print(save_image(sr, a.output, a.quality))
     except ImageWriteError as e: fail(str(e))
 
@@ -171,7 +174,8 @@ def eval_main(argv=None):
     if not Path(a.data).exists(): fail(f"no such folder or file: {a.data}")
     import platform, torch
     from jitsr.data import image_files, split_files, get_device, ImageReadError, IMAGE_EXTS
-    from jitsr.metrics import upscaler, evaluate
+    from jitsr.metrics import evaluate
+    from jitsr.models import upscaler
     try: device = get_device(a.device)
     except ValueError as e: fail(str(e))
     files = image_files(a.data)
@@ -188,34 +192,53 @@ def eval_main(argv=None):
     print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in res.items()}, allow_nan=False))
 
 # %% ../nbs/09_cli.ipynb #cec76b87
+def config_options(p: argparse.ArgumentParser, cls=TrainConfig, helps: dict | None = None, defaults: dict | None = None,
+                   aliases: dict | None = None):
+    """Add to `p` one option `--field-name` per field of the dataclass `cls` declared with `option` (notebook 04b),
+    with that field's default (or `defaults[name]`), help (or `helps[name]`), range and choices; `aliases[name]`: more
+    option strings. A flag (`bool`) is `store_true`; a dict is a JSON object; choices given as a dict show its words."""
+    helps, defaults, aliases = helps or {}, defaults or {}, aliases or {}
+    for f in fields(cls):
+        meta = f.metadata.get('cli')
+        if meta is None: continue
+        default = defaults.get(f.name, f.default if f.default is not MISSING else f.default_factory())
+        names = ['--' + f.name.replace('_', '-'), *aliases.get(f.name, ())]
+        kw = dict(dest=f.name, help=helps.get(f.name, meta['help']))
+        choices, kind = meta['choices'], meta['kind']
+        if isinstance(choices, dict): kw.update(choices=list(choices), default=next(k for k, v in choices.items() if v == default))
+        elif choices: kw.update(choices=choices, default=default)
+        elif kind is bool: kw.update(action='store_true')
+        elif kind is dict: kw.update(default=json.dumps(default))
+        elif kind is str: kw.update(default=default)
+        else: kw.update(default=default, type=number(kind, meta['lo'], meta['hi'], meta['lo_open'], meta['hi_open']))
+        p.add_argument(*names, **kw)
+
+def config_from_args(a: argparse.Namespace, cls=TrainConfig):
+    """The `cls` of parsed options `a` (from `config_options`): words of dict choices turned back into values, JSON
+    objects decoded (`ValueError` for one that is not a JSON object)."""
+    kw = {}
+    for f in fields(cls):
+        meta = f.metadata.get('cli')
+        if meta is None: continue
+        value = getattr(a, f.name)
+        if isinstance(meta['choices'], dict): value = meta['choices'][value]
+        elif meta['kind'] is dict:
+            try: value = json.loads(value)
+            except ValueError: value = None
+            if not isinstance(value, dict): raise ValueError(f"--{f.name.replace('_', '-')} must be a JSON object, got {getattr(a, f.name)!r}")
+        kw[f.name] = value
+    return cls(**kw)
+
+# %% ../nbs/09_cli.ipynb #4c4c0a4a
 def train_parser() -> argparse.ArgumentParser:
+    "`jitsr-train`'s options: those of `TrainConfig` (generated by `config_options`), then the data and the run's folder."
     p = _Parser(prog='jitsr-train', description='Train an SR model on folders of HR images; prints the checkpoint path last.')
-    I, F = lambda lo, **kw: number(int, lo, **kw), lambda lo, **kw: number(float, lo, **kw)
-    p.add_argument('--model', default='edsr-baseline', help=MODEL_HELP)
-    p.add_argument('--model-kwargs', default='{}', help='JSON object of model options, e.g. \'{"n_blocks": 8}\' or \'{"depth": 4}\'')
+    config_options(p, helps={'model': MODEL_HELP}, defaults={'steps': None}, aliases={'learning_rate': ['--lr']})
     p.add_argument('--data', nargs='+', required=True, help='folders of HR training images (searched recursively)')
     p.add_argument('--out', required=True, help='output folder: checkpoint.pt and metrics.jsonl')
     p.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pt (same model and options)')
-    p.add_argument('--steps', type=I(1), default=None, help='optimiser steps')
-    p.add_argument('--minutes', type=F(0, lo_open=True), default=None, help='wall-clock training budget (whichever of steps and minutes comes first)')
-    p.add_argument('--batch-size', type=I(1), default=16, help='global batch (split over the processes under torchrun)')
-    p.add_argument('--micro-batch', type=I(1), default=None, help='most crops per forward on one process (gradient accumulation above it)')
-    p.add_argument('--hr-size', type=I(4), default=96, help='HR crop size in pixels (a multiple of the scale, 4)')
-    p.add_argument('--seed', type=number(int, 0, 2 ** 32 - 1), default=0, help='seed of the crops, the noise and the initial weights')
-    p.add_argument('--learning-rate', '--lr', dest='learning_rate', type=F(0, lo_open=True), default=2e-4, help='peak AdamW learning rate')
-    p.add_argument('--warmup-steps', type=I(0), default=0, help='linear warm-up from 0')
-    p.add_argument('--schedule', choices=['constant', 'cosine'], default='constant', help='learning-rate schedule after warm-up')
-    p.add_argument('--ema-decay', type=number(float, 0, 1, hi_open=True), default=0.999, help='EMA of the weights (0: none)')
-    p.add_argument('--grad-clip', type=F(0), default=1.0, help='max global gradient norm (0: no clipping)')
-    p.add_argument('--log-every', type=I(1), default=10, help='steps between log lines')
-    p.add_argument('--ckpt-every', type=I(1), default=100, help='steps between checkpoints')
-    p.add_argument('--eval-every', type=I(0), default=0, help='steps between validations (0: at the end only)')
-    p.add_argument('--val-frac', type=number(float, 0, 1, hi_open=True), default=0.1, help='fraction of each folder held out for validation')
-    p.add_argument('--max-val-images', type=I(0), default=20, help='validation images used (0: all)')
-    p.add_argument('--num-workers', type=I(0), default=0, help='DataLoader worker processes')
+    p.add_argument('--val-frac', type=number(float, 0, 1, hi_open=True), default=0.1, help='fraction of each folder held out for validation (without val/ folders)')
     p.add_argument('--cache', action='store_true', help='decode every training image once and keep it in memory')
-    p.add_argument('--compile', action='store_true', help='torch.compile the model')
-    p.add_argument('--channels-last', choices=['auto', 'yes', 'no'], default='auto', help='memory format (auto: for convolutional nets)')
     p.add_argument('--no-progress', action='store_true', help='plain log lines instead of progress bars')
     return p
 
@@ -225,11 +248,12 @@ def train_main(argv=None):
     "Console script `jitsr-train`: train a model with `Trainer` (notebook 05); prints the checkpoint path last."
     a, fail = train_parser().parse_args(argv), lambda m, code=2: _fail('jitsr-train', m, code)
     if a.steps is None and a.minutes is None: fail("give --steps or --minutes (or both)")
-    if a.hr_size % 4: fail(f"--hr-size must be a multiple of the scale (4), got {a.hr_size}")
-    try: kw = json.loads(a.model_kwargs); assert isinstance(kw, dict)
-    except (ValueError, AssertionError): fail(f"--model-kwargs must be a JSON object, got {a.model_kwargs!r}")
+    if a.hr_size is not None and a.hr_size % 4: fail(f"--hr-size must be a multiple of the scale (4), got {a.hr_size}")
+    try: cfg = config_from_args(a)
+    except ValueError as e: fail(str(e))
+    kw = cfg.model_kwargs
     if kw.get('scale', 4) != 4: fail(f"--model-kwargs scale {kw['scale']!r}: jitsr-train trains x4 models")
-    if a.model.startswith('jitsr-'):                    # a JiT-SR model is built for its training crop: the one trained on
+    if a.model.startswith('jitsr-') and a.hr_size is not None:   # a JiT-SR model is built for its training crop
         if kw.setdefault('hr_size', a.hr_size) != a.hr_size:
             fail(f"--hr-size {a.hr_size} and --model-kwargs hr_size {kw['hr_size']} differ: a JiT-SR model trains on its own size")
     for d in a.data:
@@ -242,37 +266,34 @@ def train_main(argv=None):
     say("loading torch...")
     import warnings, torch
     from jitsr.data import SRDataset, split_folder
-    from jitsr.metrics import eval_min_side, use_bars
-    from jitsr.core import build_model
-    from jitsr.training import TrainConfig, Trainer, TrainingDiverged, CheckpointError, usable_files
+    from jitsr.metrics import eval_min_side
+    from jitsr.progress import use_bars
+    from jitsr.models import build_model
+    from jitsr.checkpoint import CheckpointError
+    from jitsr.training import Trainer, TrainingDiverged, usable_files, crop_size
     try:
-        with torch.device('meta'): build_model(a.model, **kw)       # the name and options, without allocating anything
-    except (ValueError, TypeError) as e: fail(f"--model {a.model} --model-kwargs {a.model_kwargs}: {e}")
+        with torch.device('meta'): shape_only = build_model(a.model, **kw)   # the name and options, without allocating anything
+        cfg.hr_size = crop_size(cfg, shape_only)
+    except (ValueError, TypeError) as e: fail(f"--model {a.model} --model-kwargs {json.dumps(kw)}: {e}")
     files, val = [], []
     for d in a.data:                                    # train/ + val/ when the folder has them, else a hash split
         tr, va = split_folder(d, a.val_frac)
         files += tr; val += va
     if not files: fail(f"no training images found in {' '.join(a.data)}")
-    cfg = TrainConfig(model=a.model, model_kwargs=kw, steps=a.steps, minutes=a.minutes, batch_size=a.batch_size,
-                      micro_batch=a.micro_batch, hr_size=a.hr_size, lr=a.learning_rate, warmup_steps=a.warmup_steps,
-                      schedule=a.schedule, ema_decay=a.ema_decay, grad_clip=a.grad_clip or None, log_every=a.log_every,
-                      ckpt_every=a.ckpt_every, eval_every=a.eval_every, max_val_images=a.max_val_images, seed=a.seed,
-                      num_workers=a.num_workers, compile=a.compile,
-                      channels_last={'auto': None, 'yes': True, 'no': False}[a.channels_last])
     say(f"checking {len(files)} training and {len(val)} validation images...")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('always')                       # every skipped file is listed, every time
-            ds = SRDataset(files, hr_size=a.hr_size, scale=cfg.scale, train=True, cache=a.cache)
+            ds = SRDataset(files, hr_size=cfg.hr_size, scale=cfg.scale, train=True, cache=a.cache)
             val = usable_files(val, eval_min_side(cfg.scale), cfg.scale, 'validation images')
     except ValueError as e: fail(str(e))
     if not val: say("no usable validation images: training without validation")
     _stderr_bars()
     say(f"building {a.model}...")
-    torch.manual_seed(cfg.seed)                         # as Trainer does before building a model itself
+    torch.manual_seed(cfg.seed)                         # the initial weights follow the seed
     try:
         model = build_model(a.model, **kw)
-        trainer = Trainer(cfg, ds, out, model=model, val_files=val, progress=not a.no_progress and use_bars())
+        trainer = Trainer(cfg, ds, out, model, val_images=val, progress=not a.no_progress and use_bars())
         if a.resume and trainer.resume(): say(f"resumed from {trainer.ckpt_path} at step {trainer.step}")
         path = trainer.fit()
     except (TrainingDiverged, CheckpointError, ValueError) as e: fail(str(e), 3)

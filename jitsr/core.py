@@ -11,15 +11,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
-from .data import bicubic_up, read_rgb, to_tensor
-from .metrics import use_bars, ProgressLines
+from fastcore.basics import patch
+from .images import read_rgb, to_tensor
+from .data import bicubic_up
+from .progress import use_bars, ProgressLines
+from .tiling import SRModel
+from .checkpoint import CheckpointError, save_checkpoint, load_checkpoint, load_weights
 from .diffusion import FlowMatching, to_model_range, from_model_range
 from .jit import JiT, JiTConfig, jit_config
 from .conditioning import make_scheme, SCHEMES
-from .baselines import BASELINES
 
 # %% auto #0
-__all__ = ['MAX_STEPS', 'MODELS', 'JiTSRConfig', 'JiTSR', 'shipped_weights', 'parse_jitsr_name', 'build_model']
+__all__ = ['MAX_STEPS', 'JiTSRConfig', 'JiTSR', 'shipped_weights', 'parse_jitsr_name']
 
 # %% ../nbs/07_core.ipynb #d1fe36f8
 MAX_STEPS = 1000       # the most ODE steps `sample` takes (JiT samples with 50; beyond ~1000 nothing changes)
@@ -48,7 +51,7 @@ class JiTSRConfig:
     jit: dict = field(default_factory=dict)   # JiTConfig overrides (width, depth, ...)
 
 # %% ../nbs/07_core.ipynb #7e1ad3f7
-class JiTSR(nn.Module):
+class JiTSR(SRModel):
     "x4 super-resolution with a JiT denoiser conditioned on the LR image: `loss`, `sample`, `predict`, `upscale`, `save`/`load`."
     def __init__(self, arch: str = 'B/16', scheme: str = 'concat', scale: int = 4, hr_size: int = 256, **overrides):
         super().__init__()
@@ -68,6 +71,20 @@ class JiTSR(nn.Module):
         self.net = JiT(jit_config(arch, img_size=hr_size, **{**cfg.jit, **self.scheme.jit_overrides()}))
         self.fm = FlowMatching(cfg.p_mean, cfg.p_std, cfg.t_eps, cfg.noise_scale, cfg.p_zero)
         self.scale = scale
+
+    @property
+    def default_tile(self) -> int:
+        "`upscale`'s LR tile: the training size (`hr_size // scale`), the size the model knows."
+        return self.cfg.hr_size // self.scale
+
+    def predict_tiles(self, lr, lr_up, seeds, steps: int | None = None, solver: str | None = None):
+        "SR tiles for `SRModel.upscale`: `sample` with one seed per tile and the whole image's bicubic upsampling, cropped."
+        return self.sample(lr, steps=steps, solver=solver, seed=seeds, lr_up=lr_up)
+
+    @property
+    def train_size(self) -> int:
+        "The HR crop size this model is built for (`hr_size`): the training engine crops to it, `upscale` tiles with it."
+        return self.cfg.hr_size
 
     # ------------------------------------------------------------------ targets
     def to_target(self, hr, lr_up):
@@ -94,9 +111,14 @@ class JiTSR(nn.Module):
         return self.fm.loss(lambda x_t, t: self.denoise(x_t, t, lr, lr_up), x)
 
 # %% ../nbs/07_core.ipynb #152be743
+@patch
 @torch.no_grad()
-def _sample(self: JiTSR, lr, steps: int | None = None, solver: str | None = None, n_samples: int = 1,
+def sample(self: JiTSR, lr, steps: int | None = None, solver: str | None = None, n_samples: int = 1,
             seed: int | list | None = None, lr_up=None):
+    """HR samples `(B, 3, sh, sw)` (or `(B, n, 3, sh, sw)` for `n_samples` > 1), float, in [0, 1] but not clamped, for
+    LR images `lr` `(B, 3, h, w)` in [0, 1]: the ODE from noise at t = 0 to t = 1 (notebook 02) with `steps` steps of
+    `solver` (default: the model's). `seed`: one int for the batch, or one per image (its noise then does not depend
+    on the batch); `lr_up`: the bicubic upsampling if precomputed. `ValueError` for bad steps, solver or seeds."""
     if steps is not None: _check_int('steps', steps, 1, MAX_STEPS)
     if solver is not None and solver not in ('euler', 'heun'): raise ValueError(f"unknown solver {solver!r}: 'euler' or 'heun'")
     q = self.net.cfg.patch_size // self.scale
@@ -117,150 +139,70 @@ def _sample(self: JiTSR, lr, steps: int | None = None, solver: str | None = None
                        solver or self.cfg.solver, generator=g, device=lr.device, noise=noise)
     sr = self.from_target(x, lr_up)[..., :h * self.scale, :w * self.scale]
     return sr.unflatten(0, (-1, n_samples)) if n_samples > 1 else sr
-JiTSR.sample = _sample
-JiTSR.sample.__doc__ = ("HR samples `(B, 3, 4h, 4w)` (or `(B, n, 3, 4h, 4w)`) in [0, 1] (unclamped) for LR `(B, 3, h, w)`; "
-                        "`seed`: one for the batch or one per image; `lr_up` if precomputed.")
 
-def _predict(self: JiTSR, lr):
+
+# %% ../nbs/07_core.ipynb #828d77bf
+@patch
+def predict(self: JiTSR, lr):
+    """The SR estimate `(B, 3, sh, sw)`, float in [0, 1], for LR `(B, 3, h, w)` in [0, 1]: `sample` with the model's
+    steps and seed 0 for every image (so an image's result does not depend on its batch); images larger than the
+    training size go through `upscale`'s tiles (8-bit)."""
     t = self.cfg.hr_size // self.scale
     if max(lr.shape[-2:]) <= t: return self.sample(lr, seed=[0] * lr.shape[0]).clamp(0, 1)   # seed 0 for each image
     return torch.stack([to_tensor(self.upscale(im[None].cpu())) for im in lr]).to(lr.device)   # tiles of the training size
-JiTSR.predict = _predict
-JiTSR.predict.__doc__ = ("The SR estimate `(B, 3, 4h, 4w)` in [0, 1] for LR `(B, 3, h, w)` in [0, 1]: `sample` with the configured steps and "
-                           "seed 0 for every image (so an image's result does not depend on its batch); tiled beyond the training size.")
-
-# %% ../nbs/07_core.ipynb #4a1f04e8
-def _ramp(n: int, overlap: int) -> torch.Tensor:
-    "1D blending weights: rising linearly over the first `overlap` pixels, falling over the last `overlap`."
-    w = torch.ones(n)
-    if overlap > 0:
-        r = (torch.arange(overlap) + 0.5) / overlap
-        w[:overlap] = torch.minimum(w[:overlap], r); w[-overlap:] = torch.minimum(w[-overlap:], r.flip(0))
-    return w
-
-def _starts(n: int, tile: int, step: int) -> list:
-    "Tile starts covering `n` pixels, the last tile flush with the end."
-    if n <= tile: return [0]
-    s = list(range(0, n - tile, step)); s.append(n - tile)
-    return s
-
-def _tile_up(lr, y, x, th, tw, scale, margin: int = 2):
-    "The bicubic upsampling of the tile `[y:y+th, x:x+tw]` of `lr` as it is in the whole image's upsampling."
-    H, W = lr.shape[-2:]
-    y0, x0, y1, x1 = max(y - margin, 0), max(x - margin, 0), min(y + th + margin, H), min(x + tw + margin, W)
-    up = bicubic_up(lr[..., y0:y1, x0:x1], scale)    # the kernel reaches 2 LR pixels: the margin makes it exact
-    return up[..., (y - y0) * scale:(y - y0 + th) * scale, (x - x0) * scale:(x - x0 + tw) * scale]
-
-@torch.no_grad()
-def _upscale(self: JiTSR, image, steps: int | None = None, solver: str | None = None, seed: int = 0,
-             tile: int | None = None, overlap: int | None = None, batch_size: int = 64, progress: bool = False) -> Image.Image:
-    _check_int('batch_size', batch_size, 1); _check_int('seed', seed, 0, 2 ** 62)
-    if tile is not None: _check_int('tile', tile, 1)
-    if overlap is not None: _check_int('overlap', overlap, 0)
-    if steps is not None: _check_int('steps', steps, 1, MAX_STEPS)
-    rgb, icc = read_rgb(image)                        # the one conversion of notebook 00; keeps an RGB ICC profile
-    lr = to_tensor(rgb)[None]
-    dev = next(self.parameters()).device
-    s, (H, W) = self.scale, lr.shape[-2:]
-    tile = min(tile or self.cfg.hr_size // s, max(H, W))
-    overlap = tile // 4 if overlap is None else overlap
-    if overlap >= tile and tile < max(H, W): raise ValueError(f"overlap {overlap} must be smaller than the tile ({tile})")
-    tile_h, tile_w = min(tile, H), min(tile, W)
-    ys, xs = _starts(H, tile_h, max(tile_h - overlap, 1)), _starts(W, tile_w, max(tile_w - overlap, 1))
-    out = np.zeros((H * s, W * s, 3), np.uint8)
-    wgt = _ramp(tile_h * s, overlap * s if len(ys) > 1 else 0)[:, None] * _ramp(tile_w * s, overlap * s if len(xs) > 1 else 0)[None]
-    bar, lines, n_tiles = None, None, len(ys) * len(xs)
-    if progress and use_bars():                       # a bar where one can be seen, else a line every 30 s and at the end
-        from fastprogress.fastprogress import progress_bar
-        bar = progress_bar(range(n_tiles)); bar.update(0)
-    elif progress: lines = ProgressLines()
-    def flush(acc, wsum, n):                          # the first n accumulated rows, normalised, as 8-bit
-        return (acc[:, :n] / wsum[:n].clamp_min(1e-12)).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
-    done, acc_top, acc, wsum = 0, 0, None, None
-    for yi, y in enumerate(ys):
-        # rows [acc_top, y*s) are final once the row of tiles starting at y begins: write them out
-        if acc is not None and y * s > acc_top:
-            n = y * s - acc_top
-            out[acc_top:acc_top + n] = flush(acc, wsum, n)
-            acc, wsum, acc_top = acc[:, n:], wsum[n:], y * s
-        need = y * s + tile_h * s - acc_top
-        if acc is None: acc, wsum = torch.zeros(3, need, W * s), torch.zeros(need, W * s)
-        elif acc.shape[1] < need:
-            acc = torch.cat([acc, torch.zeros(3, need - acc.shape[1], W * s)], 1)
-            wsum = torch.cat([wsum, torch.zeros(need - wsum.shape[0], W * s)], 0)
-        strip_up = _tile_up(lr, y, 0, tile_h, W, s)    # the whole row's bicubic once, exact as in the whole image
-        r0 = y * s - acc_top
-        for b0 in range(0, len(xs), batch_size):
-            xb = xs[b0:b0 + batch_size]
-            tiles = torch.cat([lr[..., y:y + tile_h, x:x + tile_w] for x in xb]).to(dev)
-            ups = torch.cat([strip_up[..., x * s:(x + tile_w) * s] for x in xb]).to(dev)
-            seeds = [seed + yi * len(xs) + b0 + i for i in range(len(xb))]     # one per tile: any batch size, same image
-            sr = self.sample(tiles, steps=steps, solver=solver, seed=seeds, lr_up=ups).float().cpu()
-            if not torch.isfinite(sr).all():              # broken weights: refuse rather than write a black image
-                raise ValueError("the model's output is not finite (NaN or inf): its weights are broken, or bf16 overflowed")
-            for x, t in zip(xb, sr):
-                acc[:, r0:r0 + tile_h * s, x * s:(x + tile_w) * s] += t * wgt
-                wsum[r0:r0 + tile_h * s, x * s:(x + tile_w) * s] += wgt
-            done += len(xb)
-            if bar is not None: bar.update(done)
-            if lines is not None: lines.tick(lambda: f"upscaled {done}/{n_tiles} tile{'s' * (n_tiles != 1)}, {lines.elapsed():.0f} s")
-    out[acc_top:] = flush(acc, wsum, H * s - acc_top)
-    if lines is not None: lines.say(f"upscaled {n_tiles} tile{'s' * (n_tiles != 1)}, {lines.elapsed():.0f} s")
-    sr = Image.fromarray(out)
-    if icc: sr.info['icc_profile'] = icc               # the colours mean what they meant in the input
-    return sr
-JiTSR.upscale = _upscale
-JiTSR.upscale.__doc__ = ("An 8-bit RGB PIL image 4x larger than `image` (anything `jitsr.data.to_tensor` reads: a path, a PIL image of any mode, "
-                           "an array or a tensor; any size), with the input's RGB ICC profile: overlapping tiles, blended. Raises as `to_tensor`.")
 
 # %% ../nbs/07_core.ipynb #53fa4ad1
-def _save(self: JiTSR, path, dtype: torch.dtype | None = None, record: dict | None = None) -> Path:
-    from jitsr.training import save_checkpoint
+@patch
+def save(self: JiTSR, path, dtype: torch.dtype | None = None, record: dict | None = None) -> Path:
+    """Write the config and the weights (in `dtype` if given, e.g. `torch.float16`) and a `record` of their origin to
+    `path` (format `jitsr-model-1`), atomically; `CheckpointError` when it cannot be written."""
     sd = {k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in self.state_dict().items()}
     return save_checkpoint({'format': 'jitsr-model-1', 'config': asdict(self.cfg), 'state_dict': sd, 'record': record or {}}, path)
-JiTSR.save = _save
-JiTSR.save.__doc__ = "Write the config and weights (in `dtype` if given) and a `record` of their origin to `path` (atomic)."
 
+# %% ../nbs/07_core.ipynb #5da38975
 def shipped_weights() -> Path:
-    "The path of the JiT-SR weights shipped with the package (`JiTSR.load()` without a path)."
+    "The path of the JiT-SR weights shipped with the package (what `JiTSR.load()` reads without a path)."
     import jitsr
     return Path(jitsr.__file__).parent / 'weights' / 'jitsr-T4-concat.pt'
 
-def _load(path=None, device='cpu') -> JiTSR:
-    from jitsr.training import load_checkpoint, load_model, load_weights, CheckpointError
+# %% ../nbs/07_core.ipynb #982fb13a
+def _build_jitsr(config: dict, path) -> JiTSR:
+    "A `JiTSR` from a saved `config` (`JiTSRConfig` fields); any failure is a one-line `CheckpointError` naming `path`."
+    c = dict(config)
+    try: return JiTSR(c.pop('arch'), c.pop('scheme'), c.pop('scale'), c.pop('hr_size'), **c)
+    except Exception as e: raise CheckpointError(f"{path}: its config does not build a JiT-SR model: {type(e).__name__}: {e}") from None
+
+def _jitsr_from_training(sd: dict, path) -> JiTSR:
+    "The JiT-SR model of a `jitsr-train` checkpoint `sd`, with its EMA weights (or the raw ones without EMA)."
+    name = sd['config']['model']
+    try: arch, scheme = parse_jitsr_name(name)
+    except ValueError: raise CheckpointError(f"{path} holds a {name!r} model, not a JiT-SR model") from None
+    model = _build_jitsr({'arch': arch, 'scheme': scheme, 'scale': sd['config'].get('scale', 4), 'hr_size': 256,
+                          **sd['config'].get('model_kwargs', {})}, path)
+    weights, what = (sd['ema']['model'], 'EMA weights') if sd['ema'] else (sd['model'], 'weights')
+    return load_weights(model, weights, path, what)
+
+# %% ../nbs/07_core.ipynb #383ce2a7
+@patch(cls_method=True)
+def load(cls: JiTSR, path=None, device='cpu') -> JiTSR:
+    """A `JiTSR` from a file written by `save` or by `jitsr-train` (EMA weights), in eval mode, on `device`; no path:
+    the shipped model. Every bad file (missing, empty, corrupt, pickled code, another model, a config that does not
+    fit the weights) raises a one-line `jitsr.checkpoint.CheckpointError` naming it."""
     if path is None:
         path = shipped_weights()
         if not path.exists(): raise CheckpointError(f"the shipped weights {path} are missing: reinstall jitsr or give a checkpoint path")
     sd = load_checkpoint(path, map_location='cpu')                      # validated; then moved to `device` with the model
-    if sd['format'] == 'jitsr-train-1': model = load_model(path, device)
+    if sd['format'] == 'jitsr-train-1': model = _jitsr_from_training(sd, path)
     else:
-        c = dict(sd['config'])
-        try: model = JiTSR(c.pop('arch'), c.pop('scheme'), c.pop('scale'), c.pop('hr_size'), **c)
-        except Exception as e: raise CheckpointError(f"{path}: its config does not build a JiT-SR model: {type(e).__name__}: {e}") from None
-        load_weights(model, sd['state_dict'], path)                     # casts half-precision weights back to float32
+        model = load_weights(_build_jitsr(sd['config'], path), sd['state_dict'], path)   # half precision cast back to float32
         model.record = sd.get('record', {})
-    if not hasattr(model, 'upscale'): raise CheckpointError(f"{path} holds a model of class {type(model).__name__}, not a JiTSR model")
     return model.to(device).eval()
-JiTSR.load = staticmethod(_load)
-JiTSR.load.__doc__ = ("A `JiTSR` from a file written by `save` or by `jitsr-train` (EMA weights), in eval mode, on `device`; no path: the "
-                        "shipped model. Every bad file (missing, empty, corrupt, pickled code, another model, a config that does not "
-                        "fit the weights) raises a one-line `jitsr.training.CheckpointError` naming it.")
 
 # %% ../nbs/07_core.ipynb #029ec4aa
-MODELS = dict(BASELINES)
-
-def parse_jitsr_name(name: str):
-    "`'jitsr-B/16-token-rope'` -> `('B/16', 'token-rope')`."
+def parse_jitsr_name(name: str) -> tuple[str, str]:
+    "`'jitsr-B/16-token-rope'` -> `('B/16', 'token-rope')`; `ValueError` for a name that is not `jitsr-<arch>-<scheme>`."
     rest = name[len('jitsr-'):]
     arch, _, scheme = rest.partition('-')
     if not name.startswith('jitsr-') or scheme not in SCHEMES:
         raise ValueError(f"unknown model {name!r}: JiT-SR names are jitsr-<arch>-<scheme>, scheme in {list(SCHEMES)}")
     return arch, scheme
-
-def build_model(name: str, **overrides) -> nn.Module:
-    "A new model by `name`: a baseline in `MODELS`, or `jitsr-<arch>-<scheme>`; with constructor `overrides`."
-    if name in MODELS: return MODELS[name](**overrides)
-    if name.startswith('jitsr-'):
-        arch, scheme = parse_jitsr_name(name)
-        return JiTSR(arch, scheme, **overrides)
-    raise ValueError(f"unknown model {name!r} (available: {', '.join(MODELS)}, jitsr-<arch>-<scheme>)")

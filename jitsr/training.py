@@ -4,58 +4,29 @@
 
 # %% ../nbs/05_training.ipynb #40d04cc7
 from __future__ import annotations
-import atexit, inspect, os, re, sys, json, math, time, copy, random, datetime, pickle, warnings, contextlib
-from dataclasses import dataclass, field, asdict, replace
+import sys, json, math, time, copy, random, datetime, warnings, contextlib
+from dataclasses import asdict, replace
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.distributed as dist
-from torch.utils.data import Dataset, DataLoader, Sampler
+from torch.utils.data import Dataset, DataLoader
+from fastcore.basics import patch
 from .data import SRDataset
-from .metrics import evaluate, use_bars, in_notebook, ProgressLines, PROGRESS_EVERY
+from .progress import use_bars, PROGRESS_EVERY, TrainingProgress
+from .metrics import evaluate
+from .checkpoint import CheckpointError, rng_state, set_rng_state, save_checkpoint, load_checkpoint, load_weights
+from .config import TrainConfig, DEFAULT_HR_SIZE, config_changes
+from .distributed import (StepSampler, SeededItems, step_seed, LossOf, dist_env, join_process_group, barrier_all,
+                               micro_batches, NO_BUFFER_SYNC)
 
 # %% auto #0
-__all__ = ['CHECKPOINT_KEYS', 'CONFIG_KEYS', 'MODEL_FIELDS', 'RUN_FIELDS', 'TrainConfig', 'lr_factor', 'EMA', 'StepSampler',
-           'step_seed', 'SeededItems', 'CheckpointError', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'load_weights', 'config_changes', 'TrainingDiverged', 'LossOf', 'conv_heavy',
-           'join_process_group', 'barrier_all', 'micro_batches', 'Trainer', 'load_model', 'usable_files']
-
-# %% ../nbs/05_training.ipynb #ea98f2c1
-@dataclass
-class TrainConfig:
-    "Everything a training run needs besides the data."
-    model: str = 'edsr-baseline'          # a name for `jitsr.core.build_model`
-    model_kwargs: dict = field(default_factory=dict)
-    steps: int | None = 1000              # optimiser steps; None: train for `minutes`
-    minutes: float | None = None          # wall-clock budget; training stops at whichever limit comes first
-    batch_size: int = 16                  # global batch (split across processes under DDP)
-    micro_batch: int | None = None        # most samples per forward on one process; above it, gradient accumulation
-    hr_size: int = 96                     # HR crop size (LR is hr_size / scale)
-    scale: int = 4
-    lr: float = 2e-4
-    betas: tuple = (0.9, 0.99)
-    weight_decay: float = 0.0
-    warmup_steps: int = 0                 # linear warm-up from 0
-    schedule: str = 'constant'            # 'constant' or 'cosine' (to lr * min_lr_ratio)
-    min_lr_ratio: float = 0.0
-    grad_clip: float | None = 1.0         # max global gradient norm; None: no clipping
-    ema_decay: float = 0.999              # 0: no EMA
-    log_every: int = 10
-    ckpt_every: int = 100
-    eval_every: int = 0                   # 0: validate at the end only
-    eval_minutes: float = 0.0             # also validate after every this many minutes of training (0: off)
-    max_val_images: int = 20
-    seed: int = 0
-    num_workers: int = 0
-    amp: bool = True                      # bf16 autocast on CUDA (ignored on CPU)
-    tf32: bool = True                     # TF32 matmuls/convolutions and cuDNN autotuning on CUDA (ignored on CPU)
-    compile: bool = False
-    channels_last: bool | None = None     # None: when most parameters are in 2D convolutions (+15 % for EDSR on CPU)
+__all__ = ['lr_factor', 'EMA', 'TrainingDiverged', 'conv_heavy', 'crop_size', 'Trainer', 'usable_files']
 
 # %% ../nbs/05_training.ipynb #296eb33d
 def lr_factor(step: int, cfg: TrainConfig, progress: float) -> float:
-    "Multiplier of `cfg.lr` at `step` (0-based) and `progress` in [0, 1]."
+    "Multiplier of `cfg.learning_rate` at `step` (0-based) and `progress` in [0, 1]."
     if cfg.warmup_steps and step < cfg.warmup_steps: return (step + 1) / cfg.warmup_steps
     if cfg.schedule == 'constant': return 1.0
     if cfg.schedule == 'cosine':
@@ -85,322 +56,43 @@ class EMA:
     def load_state_dict(self, sd):
         self.model.load_state_dict(sd['model']); self.updates, self.decay = sd['updates'], sd['decay']
 
-# %% ../nbs/05_training.ipynb #5a2ebf66
-class StepSampler(Sampler):
-    "Yields, for steps `start, start+1, ...`, this process's `(step, k, index)` triples of each global batch."
-    def __init__(self, n_items: int, batch_size: int, seed: int = 0, start: int = 0, rank: int = 0, world: int = 1):
-        if batch_size % world: raise ValueError(f"batch size {batch_size} is not divisible by {world} processes")
-        self.n, self.B, self.seed, self.start, self.rank, self.world = n_items, batch_size, seed, start, rank, world
-        self._perm = (None, None)
-
-    def index(self, pos: int) -> int:
-        epoch = pos // self.n
-        if self._perm[0] != epoch:
-            g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
-            self._perm = (epoch, torch.randperm(self.n, generator=g))
-        return int(self._perm[1][pos % self.n])
-
-    def batch(self, step: int) -> list:
-        return [(step, k, self.index(step * self.B + k)) for k in range(self.rank, self.B, self.world)]
-
-    def __iter__(self):
-        step = self.start
-        while True:
-            yield self.batch(step); step += 1
-
-def step_seed(seed: int, step: int, rank: int = 0) -> int:
-    "The seed of torch's generators for training step `step` on process `rank` (a 63-bit integer, well mixed by NumPy's `SeedSequence`)."
-    return int(np.random.SeedSequence([seed, step, rank, 0x5EED]).generate_state(2, np.uint64)[0] >> np.uint64(1))
-
-class SeededItems(Dataset):
-    "Wraps an `SRDataset`: item `(step, k, index)` is drawn with torch's RNG seeded by `(seed, step, k)`."
-    def __init__(self, ds: Dataset, seed: int = 0): self.ds, self.seed = ds, seed
-    def __len__(self): return len(self.ds)
-    def __getitem__(self, item):
-        step, k, i = item
-        with torch.random.fork_rng(devices=[]):          # leave the caller's RNG stream untouched
-            torch.manual_seed((self.seed * 1_000_003 + step) * 4096 + k)
-            return self.ds[i]
-
-# %% ../nbs/05_training.ipynb #305cac31
-class CheckpointError(RuntimeError):
-    "A checkpoint that is missing, unreadable, or carries pickled objects."
-
-def rng_state(device=None) -> dict:
-    "torch's CPU generator (and `device`'s, if it is a GPU), NumPy's and Python's states, as tensors and plain values."
-    np_state, device = np.random.get_state(), torch.device(device or 'cpu')
-    return {'torch': torch.get_rng_state(), 'python': list(random.getstate()[1]), 'python_pos': random.getstate()[2],
-            'numpy': torch.from_numpy(np_state[1].astype(np.int64)), 'numpy_pos': int(np_state[2]),
-            'cuda': [torch.cuda.get_rng_state(device)] if device.type == 'cuda' else []}
-
-def set_rng_state(s: dict, device=None):
-    "Restore what `rng_state` saved, wherever its tensors were loaded to (the generators take CPU byte tensors)."
-    torch.set_rng_state(s['torch'].cpu().to(torch.uint8))
-    random.setstate((3, tuple(int(v) for v in s['python']), s['python_pos']))
-    np.random.set_state(('MT19937', s['numpy'].cpu().numpy().astype(np.uint32), int(s['numpy_pos']), 0, 0.0))
-    device = torch.device(device or 'cpu')
-    if s['cuda'] and device.type == 'cuda': torch.cuda.set_rng_state(s['cuda'][0].cpu().to(torch.uint8), device)
-
-def save_checkpoint(state: dict, path) -> Path:
-    """Write `state` to `path` atomically (temporary file, fsync, rename): the previous file stays whole until the new
-    one is complete. A write that fails (full disk, read-only folder) removes its temporary file and raises a one-line
-    `CheckpointError`."""
-    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, 'wb') as f:
-            torch.save(state, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e: raise CheckpointError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
-    finally: tmp.unlink(missing_ok=True)
-    return path
-
-# %% ../nbs/05_training.ipynb #683fb8d6
-CHECKPOINT_KEYS = {'jitsr-train-1': ('config', 'model', 'ema', 'opt', 'step', 'elapsed', 'rng'),   # Trainer.state_dict
-                   'jitsr-model-1': ('config', 'state_dict')}                                        # JiTSR.save
-CONFIG_KEYS = {'jitsr-train-1': ('model',), 'jitsr-model-1': ('arch', 'scheme', 'scale', 'hr_size')}
-_WRITERS = {'jitsr-train-1': 'written by jitsr-train', 'jitsr-model-1': 'written by JiTSR.save'}
-_KEY_TYPES = {'config': dict, 'model': dict, 'state_dict': dict, 'opt': dict, 'rng': dict, 'ema': (dict, type(None)),
-              'step': int, 'elapsed': (int, float)}
-
-def _few(items, n: int = 3, sep: str = ', ') -> str:
-    "The first `n` of `items`, and how many more."
-    items = list(items)
-    return sep.join(map(str, items[:n])) + (f'{sep}... ({len(items) - n} more)' if len(items) > n else '')
-
-def load_checkpoint(path, map_location='cpu', formats=None) -> dict:
-    """The checkpoint at `path` as a dict, read with `torch.load(weights_only=True)` (tensors and plain values only)
-    and checked: it holds `format`, one of `formats` (a string or a sequence; default: every format of
-    `CHECKPOINT_KEYS`), and the keys that format requires (`CHECKPOINT_KEYS`; in its config, `CONFIG_KEYS`).
-
-    Raises `CheckpointError`, one line naming `path` and what is wrong, for a missing, empty, truncated or foreign
-    file, one that carries pickled Python objects, a file holding something else than a dict, and a missing or
-    unwanted format or key; `ValueError` for a format in `formats` that does not exist."""
-    path, known = Path(path), tuple(CHECKPOINT_KEYS)
-    formats = known if formats is None else (formats,) if isinstance(formats, str) else tuple(formats)
-    if bad := [f for f in formats if f not in CHECKPOINT_KEYS]: raise ValueError(f"unknown checkpoint formats {bad}; known: {known}")
-    if path.is_dir(): raise CheckpointError(f"{path} is a folder, not a checkpoint file")
-    if not path.is_file(): raise CheckpointError(f"no checkpoint at {path}")
-    if path.stat().st_size == 0: raise CheckpointError(f"{path} is empty (0 bytes): an interrupted copy or download?")
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='Detected pickle protocol')   # plain pickles: refused below anyway
-            sd = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        glob = re.search(r'GLOBAL ([\w.]+)', str(e))                      # torch words this differently across versions
-        if glob: raise CheckpointError(f"{path} carries pickled Python objects ({glob.group(1)}), which are not "
-                                       f"loaded: only tensors and plain values are (weights_only=True)") from None
-        raise CheckpointError(f"{path} is not a readable checkpoint: not a torch file, or a corrupt one") from None
-    except Exception as e:
-        why = type(e).__name__ + ': ' + (str(e).strip().splitlines() or [''])[0].split('. ')[0]
-        raise CheckpointError(f"{path} is not a readable checkpoint: truncated or corrupt ({why})") from None
-    if not isinstance(sd, dict):
-        raise CheckpointError(f"{path} holds a {type(sd).__name__}, not a checkpoint (a dict with 'format' and 'config')")
-    fmt = sd.get('format')
-    if fmt is None:
-        bare = bool(sd) and all(isinstance(v, torch.Tensor) for v in sd.values())
-        raise CheckpointError(f"{path} has no 'format', so it is not a jitsr checkpoint ("
-                              + (f"a bare state dict of {len(sd)} tensors" if bare else f"keys: {_few(sd)}") + ")")
-    if not isinstance(fmt, str) or fmt not in CHECKPOINT_KEYS: raise CheckpointError(f"{path} has the unknown format {fmt!r} (this version reads {', '.join(known)})")
-    if fmt not in formats:
-        raise CheckpointError(f"{path} is a {fmt} checkpoint ({_WRITERS[fmt]}); {' or '.join(formats)} is needed here")
-    if missing := [k for k in CHECKPOINT_KEYS[fmt] if k not in sd]:
-        raise CheckpointError(f"{path} is an incomplete {fmt} checkpoint: no {', '.join(map(repr, missing))}")
-    if wrong := [f"'{k}' is a {type(sd[k]).__name__}" for k in CHECKPOINT_KEYS[fmt] if not isinstance(sd[k], _KEY_TYPES[k])]:
-        raise CheckpointError(f"{path} is a damaged {fmt} checkpoint: {', '.join(wrong)}")
-    if missing := [k for k in CONFIG_KEYS[fmt] if k not in sd['config']]:
-        raise CheckpointError(f"{path} is an incomplete {fmt} checkpoint: its config has no {', '.join(map(repr, missing))}")
-    return sd
-
-# %% ../nbs/05_training.ipynb #38d3f43d
-def load_weights(model: nn.Module, state_dict: dict, path=None, what: str = 'weights') -> nn.Module:
-    """Load `state_dict` into `model` strictly (every key, every shape) and return `model`. A state dict that does not
-    fit raises a one-line `CheckpointError` starting with `path` (when given): "the {what} do not fit {Model}: N keys
-    missing (...), N keys unexpected (...), N keys of another shape, file vs model (key (shape) vs (shape); ...)", with
-    at most three examples of each; `CheckpointError` too for a `state_dict` that is not a dict."""
-    where = f"{path}: " if path is not None else ''
-    if not isinstance(state_dict, dict): raise CheckpointError(f"{where}the {what} are a {type(state_dict).__name__}, not a state dict")
-    try: model.load_state_dict(state_dict); return model
-    except RuntimeError as e: err = e
-    own = model.state_dict()
-    shape = lambda v: tuple(v.shape) if isinstance(v, torch.Tensor) else None
-    missing = [k for k in own if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in own]
-    other = [f"{k} {shape(state_dict[k])} vs {shape(own[k])}" for k in own if k in state_dict and shape(state_dict[k]) != shape(own[k])]
-    parts = [f"{len(l)} {'key' if len(l) == 1 else 'keys'} {name} ({_few(l, sep=sep)})" for name, l, sep in
-             (('missing', missing, ', '), ('unexpected', unexpected, ', '), ('of another shape, file vs model', other, '; ')) if l]
-    detail = ', '.join(parts) if parts else (str(err).strip().splitlines() or ['?'])[0]
-    raise CheckpointError(f"{where}the {what} do not fit {type(model).__name__}: {detail}") from None
-
-# %% ../nbs/05_training.ipynb #c84fb607
-MODEL_FIELDS = ('model', 'model_kwargs', 'scale')
-RUN_FIELDS = ('steps', 'minutes', 'log_every', 'ckpt_every', 'eval_every', 'eval_minutes', 'max_val_images', 'num_workers')
-
-def config_changes(saved: dict, cfg: TrainConfig) -> tuple[list[str], list[str]]:
-    """How `cfg` differs from the config `saved` in a checkpoint, as `(model, other)`: lists of
-    `'name: saved X, requested Y'`, for the fields that define the model (`MODEL_FIELDS`) and for the others, except
-    `RUN_FIELDS` and fields `saved` lacks. Tuples and lists compare equal (a checkpoint stores both as they were)."""
-    def plain(v):
-        if isinstance(v, (list, tuple)): return [plain(x) for x in v]
-        return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
-    model, other = [], []
-    for name in TrainConfig.__dataclass_fields__:
-        if name in RUN_FIELDS or name not in saved: continue
-        a, b = plain(saved[name]), plain(getattr(cfg, name))
-        if a != b: (model if name in MODEL_FIELDS else other).append(f"{name}: saved {a!r}, requested {b!r}")
-    return model, other
-
-# %% ../nbs/05_training.ipynb #31486b08
-_in_notebook = in_notebook
-
-class _Progress:
-    """A training run's progress on stderr. `enabled`: fastprogress bars (and a live loss/PSNR plot in notebooks) over
-    the steps of a step budget `total` (in segments of `seg` steps), or over the seconds of a `minutes` budget (from
-    `elapsed` on); else plain lines: `log` lines, the first step's status and a status at least every `every`
-    seconds. `quiet`: no plain lines or notes (bars, if `enabled`, are still drawn)."""
-    def __init__(self, enabled: bool, start: int, total: int | None, seg: int, quiet: bool = False,
-                 minutes: float | None = None, elapsed: float = 0.0, every: float = PROGRESS_EVERY):
-        self.enabled, self.seg, self.total, self.minutes, self.quiet = enabled, seg, total, minutes, quiet
-        self.pb, self.handle, self.lines, self.start = None, None, ProgressLines(every), start
-        self.xs, self.ys, self.vx, self.vy = [], [], [], []
-        if not enabled: return
-        from fastprogress.fastprogress import master_bar, progress_bar
-        self._progress_bar = progress_bar
-        if total:                                   # steps: segments of `seg` steps, each an inner bar
-            self.mb = master_bar(range(math.ceil(total / seg)))
-            self.mb.update(0)
-            if start // seg: self.mb.update(start // seg)
-            self.segment(start)
-        else:                                       # minutes only: the seconds left of the budget
-            self.t0, self.secs, self.shown = elapsed, max(round(60 * minutes - elapsed), 1), 0
-            self.mb = master_bar(range(1)); self.mb.update(0)
-            self.pb = progress_bar(range(self.secs), parent=self.mb)
-            self._prefix(f'seconds left of {minutes:g} min'); self.pb.update(0)
-
-    def _prefix(self, text: str):
-        if hasattr(self.pb, 'prefix'): self.pb.prefix = text + ' :'    # console bars ('Epoch i/n' otherwise)
-
-    def segment(self, start: int):
-        "Open the inner bar for the steps from `start` to the end of its segment."
-        if not self.enabled or not self.total: return
-        end = min((start // self.seg + 1) * self.seg, self.total)
-        self.seg_start, self.pb = start, self._progress_bar(range(max(end - start, 1)), parent=self.mb)
-        self._prefix(f'steps {start + 1}-{end} of {self.total}')
-        self.pb.update(0)
-
-    def status(self, step: int, loss: float, elapsed: float) -> str:
-        "A one-line status: step (of the total), minutes (of the budget), loss, training seconds."
-        parts = [f'step {step}/{self.total}' if self.total else f'step {step}']
-        if self.minutes: parts.append(f'{elapsed / 60:.1f}/{self.minutes:g} min')
-        return '  '.join(parts + [f'loss {loss:.5f}', f'{elapsed:.0f}s'])
-
-    def step(self, step: int, loss: float, elapsed: float = 0.0):
-        "After each step: advance the bar, or print a status line after the first step and then every `every` seconds."
-        if not self.enabled:
-            if self.quiet: return
-            if step == self.start + 1: self.lines.say(self.status(step, loss, elapsed))
-            else: self.lines.tick(lambda: self.status(step, loss, elapsed))
-            return
-        if not self.total:
-            self.pb.comment, secs = f'step {step}  loss {loss:.4f}', min(max(int(elapsed - self.t0), 0), self.secs)
-            if secs > self.shown: self.pb.update(secs); self.shown = secs    # forward only: the bar ends once
-            return
-        self.pb.comment = f'loss {loss:.4f}' + (f'  {elapsed / 60:.1f}/{self.minutes:g} min' if self.minutes else '')
-        self.pb.update(step - self.seg_start)
-        if step % self.seg == 0:
-            self.mb.update(step // self.seg)
-            if step < self.total: self.segment(step)
-
-    def note(self, text: str):
-        "An announcement (set-up, validation): under the bars, or as a plain line."
-        if self.quiet: return
-        if self.enabled and not in_notebook(): self.mb.write(text)
-        else: self.lines.say(text)
-
-    def eval_progress(self, final: bool):
-        "What `evaluate` shows during a validation: plain lines, or (for the final one, after the bars) a bar; else nothing."
-        if self.quiet: return False
-        return (True if final else False) if self.enabled else 'lines'
-
-    def log(self, line: str, step: int, loss: float | None = None, psnr: float | None = None):
-        if loss is not None: self.xs.append(step); self.ys.append(loss)
-        if psnr is not None: self.vx.append(step); self.vy.append(psnr)
-        if not self.enabled:
-            if not self.quiet: self.lines.say(line)
-        elif in_notebook(): self._plot()
-        else: self.mb.write(line)
-
-    def _plot(self):
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-        fig, axs = plt.subplots(1, 2, figsize=(8, 2.4), dpi=60)
-        axs[0].plot(self.xs, self.ys); axs[0].set_title('training loss', fontsize=9); axs[0].set_xlabel('step')
-        axs[1].plot(self.vx, self.vy, 'o-'); axs[1].set_title('validation Y-PSNR (dB)', fontsize=9); axs[1].set_xlabel('step')
-        plt.tight_layout(); plt.close(fig)
-        if self.handle is None: self.handle = display(fig, display_id=True)
-        else: self.handle.update(fig)
-
 # %% ../nbs/05_training.ipynb #399fc60b
 class TrainingDiverged(RuntimeError):
     "The loss became NaN or infinite; the last good checkpoint is left untouched."
 
-class LossOf(nn.Module):
-    "`forward(hr, lr) = model.loss(hr, lr)`: DistributedDataParallel synchronises gradients of what runs in `forward`."
-    def __init__(self, model: nn.Module): super().__init__(); self.model = model
-    def forward(self, hr, lr): return self.model.loss(hr, lr)
-
+# %% ../nbs/05_training.ipynb #f8c0e8e1
 def conv_heavy(model: nn.Module) -> bool:
     "Whether most of `model`'s parameters sit in 2D convolutions (then channels-last memory is faster)."
     total = sum(p.numel() for p in model.parameters())
     conv = sum(p.numel() for m in model.modules() if isinstance(m, nn.Conv2d) for p in m.parameters(recurse=False))
     return total > 0 and conv / total > 0.5
 
-def _dist_env():
-    "(rank, world size, local rank) from torchrun's environment, (0, 1, 0) otherwise."
-    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
-
-def join_process_group(device: torch.device, timeout: datetime.timedelta | None = None):
-    "Join torchrun's process group: NCCL bound to this process's GPU on CUDA (set before joining), gloo on the CPU."
-    if device.type == 'cuda':
-        torch.cuda.set_device(device)
-        dist.init_process_group('nccl', device_id=device, timeout=timeout)
-    else: dist.init_process_group('gloo', timeout=timeout)
-    atexit.register(_leave_process_group)
-
-def _leave_process_group():
-    "Leave the process group before the interpreter shuts down: its threads end cleanly, not in a C++ abort at exit."
-    if dist.is_initialized(): dist.destroy_process_group()
-
-def barrier_all(device: torch.device):
-    "Wait for every process (NCCL needs to know which GPU the barrier runs on)."
-    if dist.is_initialized(): dist.barrier(device_ids=[device.index]) if device.type == 'cuda' else dist.barrier()
-
-def micro_batches(batch_size: int, world: int, micro_batch: int | None) -> int:
-    "Chunks per process and step: the fewest that divide the process's share of the batch into at most `micro_batch`."
-    per_process = batch_size // world
-    if not micro_batch or per_process <= micro_batch: return 1
-    return next(n for n in range(2, per_process + 1) if per_process % n == 0 and per_process // n <= micro_batch)
-
-def _build(cfg: TrainConfig) -> nn.Module:
-    from jitsr.core import build_model
-    return build_model(cfg.model, **cfg.model_kwargs)
-
-# buffers are constants here (no batch norm): no syncing in every forward (torch 2.13 renamed the option)
-_NO_BUFFER_SYNC = ({'forward_sync_buffers': False} if 'forward_sync_buffers' in inspect.signature(nn.parallel.DistributedDataParallel).parameters
-                   else {'broadcast_buffers': False})
-
+# %% ../nbs/05_training.ipynb #eea64fac
 def _images(n: int, kind: str = '') -> str: return f"{n} {kind}image{'s' * (n != 1)}"
 
+# %% ../nbs/05_training.ipynb #0d3f2862
+def crop_size(cfg: TrainConfig, model: nn.Module) -> int:
+    """The HR crop size of a run: `cfg.hr_size`, else `model.train_size` (the size a model is built for, if it declares
+    one), else `DEFAULT_HR_SIZE`. `ValueError` when `cfg.hr_size` and `model.train_size` are both given and differ."""
+    train_size = getattr(model, 'train_size', None)
+    if cfg.hr_size is not None and train_size is not None and cfg.hr_size != train_size:
+        raise ValueError(f"{cfg.model} is built for {train_size}-px crops, but the config asks for {cfg.hr_size}: "
+                         f"build it with hr_size={cfg.hr_size}, or leave hr_size out")
+    return cfg.hr_size or train_size or DEFAULT_HR_SIZE
+
+# %% ../nbs/05_training.ipynb #3c014faf
 class Trainer:
-    """Train `model` (or `build_model(cfg.model)`) on `train_ds` with `cfg`; `metrics.jsonl` in `out`, the checkpoint in
-    `ckpt_dir` (default `out`). `progress`: bars (default: where they can be seen, `use_bars`) or plain lines on stderr,
-    at least every `progress_every` seconds (an attribute, 30 s); `quiet`: no plain lines. `on_record`: an attribute,
-    a function called with every record written to `metrics.jsonl` (process 0), for callers that report progress."""
-    def __init__(self, cfg: TrainConfig, train_ds: Dataset, out, model: nn.Module | None = None, val_files=(),
+    """Train `model` (it follows `SRModel`'s contract: `loss(hr, lr)`, `predict(lr)`) on `train_ds` with `cfg`, and
+    validate on `val_images` (files, or HR tensors `(3, H, W)` in [0, 1]); `metrics.jsonl` goes to `out`, the
+    checkpoint to `ckpt_dir` (default `out`). `progress`: bars (default: where they can be seen, `use_bars`) or plain
+    lines on stderr, at least every `progress_every` seconds (an attribute, 30 s); `quiet`: no plain lines.
+    `on_record`: an attribute, a function called with every record written to `metrics.jsonl` (process 0).
+    `ValueError` for a model without trainable parameters, or whose training size differs from `cfg.hr_size`."""
+    def __init__(self, cfg: TrainConfig, train_ds: Dataset, out, model: nn.Module, val_images=(),
                  device=None, progress: bool | None = None, quiet: bool = False, ckpt_dir=None):
-        cfg = replace(cfg)                              # a copy: 'auto' settings are filled in below
-        self.cfg, self.out, self.val_files = cfg, Path(out), list(val_files)[:cfg.max_val_images or None]
-        self.rank, self.world, local = _dist_env()
+        cfg = replace(cfg, hr_size=crop_size(cfg, model))    # a copy: 'auto' settings are filled in
+        self.cfg, self.out, self.val_images = cfg, Path(out), list(val_images)[:cfg.max_val_images or None]
+        self.rank, self.world, local = dist_env()
         self.device = torch.device(device or (f'cuda:{local}' if torch.cuda.is_available() else 'cpu'))
         if self.world > 1 and not dist.is_initialized(): join_process_group(self.device)
         if self.device.type == 'cuda' and cfg.tf32:
@@ -408,15 +100,14 @@ class Trainer:
             torch.backends.cudnn.benchmark = True       # fixed crop sizes: let cuDNN pick its fastest kernels once
         self.n_micro = micro_batches(cfg.batch_size, self.world, cfg.micro_batch)
         self.quiet = quiet or self.rank != 0
-        torch.manual_seed(cfg.seed); random.seed(cfg.seed); np.random.seed(cfg.seed)
-        if model is None: self._say(f"building {cfg.model}…")
-        self.model = (model if model is not None else _build(cfg)).to(self.device)
-        torch.manual_seed(cfg.seed)                     # the training stream does not depend on how the model was built
-        if not any(p.requires_grad for p in self.model.parameters()):
+        torch.manual_seed(cfg.seed); random.seed(cfg.seed); np.random.seed(cfg.seed)   # the training stream
+        if not any(p.requires_grad for p in model.parameters()):
             raise ValueError(f"model {cfg.model!r} has no trainable parameters")
-        if cfg.channels_last is None: cfg.channels_last = conv_heavy(self.model)
+        if cfg.channels_last is None: cfg.channels_last = conv_heavy(model)
+        self.model = model.to(self.device)
         if cfg.channels_last: self.model = self.model.to(memory_format=torch.channels_last)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.learning_rate, betas=tuple(cfg.betas),
+                                     weight_decay=cfg.weight_decay)
         self.ema = EMA(self.model, cfg.ema_decay) if cfg.ema_decay else None
         self.step, self.elapsed, self.history, self._saved_step = 0, 0.0, [], None
         self.ds = SeededItems(train_ds, cfg.seed)
@@ -428,197 +119,245 @@ class Trainer:
         "A plain line on stderr (process 0, not `quiet`)."
         if not self.quiet: print(text, file=sys.stderr, flush=True)
 
-    # ---------------------------------------------------------------- state
-    def state_dict(self) -> dict:
-        return {'model': self.model.state_dict(), 'ema': self.ema.state_dict() if self.ema else None,
-                'opt': self.opt.state_dict(), 'step': self.step, 'elapsed': self.elapsed, 'rng': rng_state(self.device),
-                'config': asdict(self.cfg), 'format': 'jitsr-train-1',
-                'meta': {'torch': str(torch.__version__), 'device': str(self.device), 'world': self.world,
-                         'saved': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}}
+# %% ../nbs/05_training.ipynb #bbcb682c
+@patch
+def state_dict(self: Trainer) -> dict:
+    "Everything the next step depends on (format `jitsr-train-1`): weights, EMA, optimiser, step, clock, RNG states, config."
+    return {'model': self.model.state_dict(), 'ema': self.ema.state_dict() if self.ema else None,
+            'opt': self.opt.state_dict(), 'step': self.step, 'elapsed': self.elapsed, 'rng': rng_state(self.device),
+            'config': asdict(self.cfg), 'format': 'jitsr-train-1',
+            'meta': {'torch': str(torch.__version__), 'device': str(self.device), 'world': self.world,
+                     'saved': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}}
 
-    def load_state_dict(self, sd: dict, path=None):
-        "Restore what `state_dict` saved; weights or optimiser state that do not fit raise a one-line `CheckpointError` naming `path`."
-        load_weights(self.model, sd['model'], path, 'model weights')
-        if self.ema and sd['ema']:
-            load_weights(self.ema.model, sd['ema']['model'], path, 'EMA weights')
-            self.ema.updates, self.ema.decay = sd['ema']['updates'], sd['ema']['decay']
-        try: self.opt.load_state_dict(sd['opt'])
-        except (ValueError, KeyError, RuntimeError) as e:
-            raise CheckpointError(f"{path}: the optimiser state does not fit this model: {str(e).splitlines()[0]}") from None
-        self.step, self.elapsed = sd['step'], sd['elapsed']
-        set_rng_state(sd['rng'], self.device)
+# %% ../nbs/05_training.ipynb #50b4fada
+@patch
+def load_state_dict(self: Trainer, sd: dict, path=None):
+    "Restore what `state_dict` saved; weights or optimiser state that do not fit raise a one-line `CheckpointError` naming `path`."
+    load_weights(self.model, sd['model'], path, 'model weights')
+    if self.ema and sd['ema']:
+        load_weights(self.ema.model, sd['ema']['model'], path, 'EMA weights')
+        self.ema.updates, self.ema.decay = sd['ema']['updates'], sd['ema']['decay']
+    try: self.opt.load_state_dict(sd['opt'])
+    except (ValueError, KeyError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: the optimiser state does not fit this model: {str(e).splitlines()[0]}") from None
+    self.step, self.elapsed = sd['step'], sd['elapsed']
+    set_rng_state(sd['rng'], self.device)
 
-    def save(self):
-        "Write the checkpoint (process 0 only) and log its size and the seconds it took."
-        if self.rank != 0: return
-        t = time.perf_counter()
-        save_checkpoint(self.state_dict(), self.ckpt_path)
-        self._saved_step = self.step
-        self._record({'step': self.step, 'checkpoint_mb': round(self.ckpt_path.stat().st_size / 2 ** 20, 1),
-                      'checkpoint_s': round(time.perf_counter() - t, 2)})
+# %% ../nbs/05_training.ipynb #3a8748b2
+@patch
+def save(self: Trainer):
+    "Write the checkpoint (process 0 only) and log its size and the seconds it took."
+    if self.rank != 0: return
+    t = time.perf_counter()
+    save_checkpoint(self.state_dict(), self.ckpt_path)
+    self._saved_step = self.step
+    self._record({'step': self.step, 'checkpoint_mb': round(self.ckpt_path.stat().st_size / 2 ** 20, 1),
+                  'checkpoint_s': round(time.perf_counter() - t, 2)})
 
-    def resume(self) -> bool:
-        """Continue from `ckpt_path` if there is one; drop log lines written after it (a killed run's). Before any weight
-        is loaded, the saved config is compared with this run's (`config_changes`): another model raises a one-line
-        `CheckpointError` naming each field; other changed settings (but the budget) give one warning."""
-        if not self.ckpt_path.exists(): return False
-        sd = load_checkpoint(self.ckpt_path, map_location='cpu', formats=('jitsr-train-1',))   # then copied to the device
-        model, other = config_changes(sd['config'], self.cfg)
-        if model: raise CheckpointError(f"{self.ckpt_path} holds another model than the one requested ({'; '.join(model)}): "
-                                        f"resume with the saved settings, or train into another folder")
-        if other and self.rank == 0:
-            warnings.warn(f"resuming {self.ckpt_path} with changed settings, so the run will not repeat an uninterrupted "
-                          f"one exactly: " + '; '.join(other), stacklevel=2)
-        self.load_state_dict(sd, self.ckpt_path)
-        self._saved_step = self.step
-        log = self.out / 'metrics.jsonl'
-        if self.rank == 0 and log.exists():
-            keep = [l for l in log.read_text().splitlines() if l.strip() and json.loads(l).get('step', 0) <= self.step]
-            log.write_text(''.join(l + '\n' for l in keep))
-        return True
+# %% ../nbs/05_training.ipynb #70f5327a
+@patch
+def resume(self: Trainer) -> bool:
+    """Continue from `ckpt_path` if there is one; drop log lines written after it (a killed run's). Before any weight
+    is loaded, the saved config is compared with this run's (`config_changes`): another model raises a one-line
+    `CheckpointError` naming each field; other changed settings (but the budget) give one warning."""
+    if not self.ckpt_path.exists(): return False
+    sd = load_checkpoint(self.ckpt_path, map_location='cpu', formats=('jitsr-train-1',))   # then copied to the device
+    model, other = config_changes(sd['config'], self.cfg)
+    if model: raise CheckpointError(f"{self.ckpt_path} holds another model than the one requested ({'; '.join(model)}): "
+                                    f"resume with the saved settings, or train into another folder")
+    if other and self.rank == 0:
+        warnings.warn(f"resuming {self.ckpt_path} with changed settings, so the run will not repeat an uninterrupted "
+                      f"one exactly: " + '; '.join(other), stacklevel=2)
+    self.load_state_dict(sd, self.ckpt_path)
+    self._saved_step = self.step
+    log = self.out / 'metrics.jsonl'
+    if self.rank == 0 and log.exists():
+        keep = [l for l in log.read_text().splitlines() if l.strip() and json.loads(l).get('step', 0) <= self.step]
+        log.write_text(''.join(l + '\n' for l in keep))
+    return True
 
-    # ---------------------------------------------------------------- pieces
-    def _record(self, rec: dict):
-        self.history.append(rec)
-        if self.rank == 0:
-            self.out.mkdir(parents=True, exist_ok=True)
-            with open(self.out / 'metrics.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
-            if self.on_record is not None: self.on_record(rec)
+# %% ../nbs/05_training.ipynb #e1136d3f
+@patch
+def _record(self: Trainer, rec: dict):
+    "Keep `rec` in `history`; on process 0, append it to `metrics.jsonl` and hand it to `on_record`."
+    self.history.append(rec)
+    if self.rank == 0:
+        self.out.mkdir(parents=True, exist_ok=True)
+        with open(self.out / 'metrics.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+        if self.on_record is not None: self.on_record(rec)
 
-    def _progress_frac(self) -> float:
-        c = self.cfg
-        fr = [self.step / c.steps] if c.steps else []
-        if c.minutes: fr.append(self.elapsed / (60 * c.minutes))
-        return max(fr) if fr else 0.0
+# %% ../nbs/05_training.ipynb #e3655261
+@patch
+def _progress_frac(self: Trainer) -> float:
+    "How far the run is, in [0, 1]: the larger of the step and the time fractions of the budget."
+    c = self.cfg
+    fr = [self.step / c.steps] if c.steps else []
+    if c.minutes: fr.append(self.elapsed / (60 * c.minutes))
+    return max(fr) if fr else 0.0
 
-    def _done(self) -> bool:
-        c = self.cfg
-        return (c.steps is not None and self.step >= c.steps) or (c.minutes is not None and self.elapsed >= 60 * c.minutes)
+@patch
+def _done(self: Trainer) -> bool:
+    "Whether the step or the time budget is spent."
+    c = self.cfg
+    return (c.steps is not None and self.step >= c.steps) or (c.minutes is not None and self.elapsed >= 60 * c.minutes)
 
-    def _next_eval(self) -> float:
-        "Training seconds at which the next time-based validation is due (`inf` when `eval_minutes` is off)."
-        e = 60 * self.cfg.eval_minutes
-        return (math.floor(self.elapsed / e) + 1) * e if e > 0 else math.inf
+@patch
+def _next_eval(self: Trainer) -> float:
+    "Training seconds at which the next time-based validation is due (`inf` when `eval_minutes` is off)."
+    e = 60 * self.cfg.eval_minutes
+    return (math.floor(self.elapsed / e) + 1) * e if e > 0 else math.inf
 
-    def _agree(self, x: float) -> float:
-        "Process 0's value of `x` on every process: the one clock behind stops, validations and the schedule."
-        if self.world == 1: return x
-        buf = torch.tensor([x], dtype=torch.float64, device=self.device if self.device.type == 'cuda' else 'cpu')
-        dist.broadcast(buf, src=0)
-        return buf.item()
+# %% ../nbs/05_training.ipynb #3d5bd541
+@patch
+def _agree(self: Trainer, x: float) -> float:
+    "Process 0's value of `x` on every process: the one clock behind stops, validations and the schedule."
+    if self.world == 1: return x
+    buf = torch.tensor([x], dtype=torch.float64, device=self.device if self.device.type == 'cuda' else 'cpu')
+    dist.broadcast(buf, src=0)
+    return buf.item()
 
-    def _seed_step(self):
-        "Seed torch's CPU generator and this process's GPU generator for the current step (its t and noise)."
-        s = step_seed(self.cfg.seed, self.step, self.rank)
-        torch.random.default_generator.manual_seed(s)
-        if self.device.type == 'cuda':
-            with torch.cuda.device(self.device): torch.cuda.manual_seed(s)
+# %% ../nbs/05_training.ipynb #0e379848
+@patch
+def _seed_step(self: Trainer):
+    "Seed torch's CPU generator and this process's GPU generator for the current step (its t and noise)."
+    s = step_seed(self.cfg.seed, self.step, self.rank)
+    torch.random.default_generator.manual_seed(s)
+    if self.device.type == 'cuda':
+        with torch.cuda.device(self.device): torch.cuda.manual_seed(s)
 
-    def _forward_backward(self, loss_fn, hr, lr) -> torch.Tensor:
-        "The batch's mean loss (a 0-d tensor) and its gradients, in `n_micro` chunks; DDP syncs after the last only."
-        n, total = self.n_micro, torch.zeros((), device=self.device)
-        amp = self.cfg.amp and self.device.type == 'cuda'
-        for i, (hr_chunk, lr_chunk) in enumerate(zip(hr.chunk(n), lr.chunk(n))):
-            last = i == n - 1
-            with contextlib.nullcontext() if self.world == 1 or last else loss_fn.no_sync():
-                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
-                    loss = loss_fn(hr_chunk, lr_chunk) / n
-                loss.backward()
-            total += loss.detach().float()
-        return total
+# %% ../nbs/05_training.ipynb #bfd54f28
+@patch
+def _forward_backward(self: Trainer, loss_fn, hr, lr) -> torch.Tensor:
+    "The batch's mean loss (a 0-d tensor) and its gradients, in `n_micro` chunks; DDP syncs after the last only."
+    n, total = self.n_micro, torch.zeros((), device=self.device)
+    amp = self.cfg.amp and self.device.type == 'cuda'
+    for i, (hr_chunk, lr_chunk) in enumerate(zip(hr.chunk(n), lr.chunk(n))):
+        last = i == n - 1
+        with contextlib.nullcontext() if self.world == 1 or last else loss_fn.no_sync():
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = loss_fn(hr_chunk, lr_chunk) / n
+            loss.backward()
+        total += loss.detach().float()
+    return total
 
-    def _validate_and_log(self, bars, final: bool = False):
-        "Validate on process 0 while the others wait; announce it and log the result."
-        if self.rank == 0 and self.val_files: bars.note(f"{'final ' if final else ''}validation on {_images(len(self.val_files))}…")
-        v = self.validate(bars.eval_progress(final)) if self.rank == 0 else {}
-        if self.world > 1: barrier_all(self.device)
-        if not v: return
-        self._record({'step': self.step, **({'final': True} if final else {}), 'elapsed_s': round(self.elapsed, 2), **v})
-        bars.log(f"step {self.step}  {'final ' if final else ''}val {v}", self.step, psnr=v['psnr_y'])
+# %% ../nbs/05_training.ipynb #bed169ca
+@patch
+def _validate_and_log(self: Trainer, bars, final: bool = False):
+    "Validate on process 0 while the others wait; announce it and log the result."
+    if self.rank == 0 and self.val_images: bars.note(f"{'final ' if final else ''}validation on {_images(len(self.val_images))}…")
+    v = self.validate(bars.eval_progress(final)) if self.rank == 0 else {}
+    if self.world > 1: barrier_all(self.device)
+    if not v: return
+    self._record({'step': self.step, **({'final': True} if final else {}), 'elapsed_s': round(self.elapsed, 2), **v})
+    bars.log(f"step {self.step}  {'final ' if final else ''}val {v}", self.step, psnr=v['psnr_y'])
 
-    def validate(self, progress: bool | str = False) -> dict:
-        """Y-PSNR/SSIM of the EMA (or raw) weights on the validation images (`progress` as in `evaluate`); `{}` without
-        images. Unreadable or too small images are skipped by `evaluate` (one warning); when none can be measured,
-        a warning and `{}`: validation never ends a run."""
-        if not self.val_files: return {}
-        m = (self.ema.model if self.ema else self.model).eval()
-        predict = getattr(m, 'predict', m)
-        try: res = evaluate(lambda lr: predict(lr.to(self.device)).float().cpu(), self.val_files, self.cfg.scale, progress=progress)
-        except ValueError as e:
-            warnings.warn(f"validation at step {self.step} skipped: {e}"); return {}
-        finally: self.model.train()
-        return {k: round(res[k], 4) for k in ('psnr_y', 'ssim_y')}
+# %% ../nbs/05_training.ipynb #8fe10dfb
+@patch
+def validate(self: Trainer, progress: bool | str = False) -> dict:
+    """Y-PSNR/SSIM of the EMA (or raw) weights on the validation images (`progress` as in `evaluate`); `{}` without
+    images. Unreadable or too small images are skipped by `evaluate` (one warning); when none can be measured,
+    a warning and `{}`: validation never ends a run."""
+    if not self.val_images: return {}
+    model = (self.ema.model if self.ema else self.model).eval()
+    try: res = evaluate(lambda lr: model.predict(lr.to(self.device)).float().cpu(), self.val_images, self.cfg.scale, progress=progress)
+    except ValueError as e:
+        warnings.warn(f"validation at step {self.step} skipped: {e}"); return {}
+    finally: self.model.train()
+    return {k: round(res[k], 4) for k in ('psnr_y', 'ssim_y')}
 
-    # ---------------------------------------------------------------- the loop
-    def fit(self) -> Path:
-        "Train until the step or time limit; returns the final checkpoint's path (None on processes other than 0)."
-        c, dev = self.cfg, self.device
-        if c.steps is None and c.minutes is None: raise ValueError("give steps or minutes (or both)")
-        loss_fn = LossOf(self.model)                   # the loss as a forward(), so DDP can hook into it
-        if self.world > 1:
-            loss_fn = nn.parallel.DistributedDataParallel(loss_fn, device_ids=[dev.index] if dev.type == 'cuda' else None,
-                                                          **_NO_BUFFER_SYNC)   # buffers are constants (no batch norm)
-        if c.compile: loss_fn = torch.compile(loss_fn)
-        sampler = StepSampler(len(self.ds), c.batch_size, c.seed, self.step, self.rank, self.world)
-        dl = DataLoader(self.ds, batch_sampler=sampler, num_workers=c.num_workers, pin_memory=dev.type == 'cuda',
-                        persistent_workers=c.num_workers > 0)
-        budget = ' or '.join(([f"{c.steps} step{'s' * (c.steps != 1)}"] if c.steps else []) + ([f'{c.minutes:g} min'] if c.minutes else []))
-        self._say(f"training {c.model} for {budget}{', whichever comes first,' if c.steps and c.minutes else ''} on {dev}"
-                  + (f", from step {self.step} ({self.elapsed:.0f} s trained)" if self.step else '')
-                  + f": batch {c.batch_size}, {_images(len(self.ds), 'training ')}, {_images(len(self.val_files), 'validation ')}")
-        bars = _Progress(self.progress, self.step, c.steps, c.eval_every or c.ckpt_every or 100, self.quiet, c.minutes,
-                         self.elapsed, self.progress_every)
-        t_last = time.perf_counter()
-        next_eval = self._next_eval()
-        self.model.train()
-        for lr_img, hr_img in dl:
-            if self._done(): break
-            self._seed_step()
-            lr_img, hr_img = lr_img.to(dev, non_blocking=True), hr_img.to(dev, non_blocking=True)
-            if c.channels_last: lr_img = lr_img.contiguous(memory_format=torch.channels_last)
-            for g in self.opt.param_groups: g['lr'] = c.lr * lr_factor(self.step, c, self._progress_frac())
-            self.opt.zero_grad(set_to_none=True)
-            loss = self._forward_backward(loss_fn, hr_img, lr_img)
-            if self.world > 1: dist.all_reduce(loss)        # every process sees the same verdict and log value
-            loss_val = loss.item() / self.world
-            if not math.isfinite(loss_val):
-                last = (f"the last good checkpoint is {self.ckpt_path} (step {load_checkpoint(self.ckpt_path)['step']})"
-                        if self.ckpt_path.exists() else "no checkpoint was written yet")
-                raise TrainingDiverged(f"loss is {loss_val} at step {self.step}; training stopped: {last}")
-            if c.grad_clip: torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
-            self.opt.step()
-            if self.ema: self.ema.update(self.model)
-            now = time.perf_counter()
-            self.elapsed = self._agree(self.elapsed + now - t_last)
-            self.step += 1
-            bars.step(self.step, loss_val, self.elapsed)
-            if self.step % c.log_every == 0 or self._done():
-                rec = {'step': self.step, 'loss': round(loss_val, 6), 'lr': self.opt.param_groups[0]['lr'],
-                       'elapsed_s': round(self.elapsed, 2), 'images_per_s': round(self.step * c.batch_size / max(self.elapsed, 1e-9), 2)}
-                self._record(rec)
-                bars.log(f"step {self.step}{'/' + str(c.steps) if c.steps else ''}  loss {loss_val:.5f}  "
-                         f"lr {rec['lr']:.2e}  {rec['images_per_s']:.1f} img/s  {self.elapsed:.0f}s", self.step, loss_val)
-            if ((c.eval_every and self.step % c.eval_every == 0) or self.elapsed >= next_eval) and not self._done():
-                self._validate_and_log(bars)
-                next_eval = self._next_eval()
-            if self.step % c.ckpt_every == 0: self.save()
-            t_last = time.perf_counter()                    # time spent validating/saving is not training time
-        if self._saved_step != self.step: self.save()      # before the final validation: whatever it meets, the run is kept
-        self._validate_and_log(bars, final=True)
-        return self.ckpt_path if self.rank == 0 else None
+# %% ../nbs/05_training.ipynb #4a9b84f6
+@patch
+def _batches(self: Trainer) -> DataLoader:
+    "This process's `(hr, lr)` batches of the steps `self.step, self.step + 1, ...` (`StepSampler`), without end."
+    c = self.cfg
+    sampler = StepSampler(len(self.ds), c.batch_size, c.seed, self.step, self.rank, self.world)
+    return DataLoader(self.ds, batch_sampler=sampler, num_workers=c.num_workers, pin_memory=self.device.type == 'cuda',
+                      persistent_workers=c.num_workers > 0)
 
-# %% ../nbs/05_training.ipynb #72f00b49
-def load_model(path, device='cpu', ema: bool = True) -> nn.Module:
-    """The model stored in a `jitsr-train` checkpoint (format `jitsr-train-1`), with its EMA weights (or the raw ones),
-    in eval mode. Raises a one-line `CheckpointError` for a bad file or another format (`load_checkpoint`), a model
-    that cannot be built from its config, or weights that do not fit it (`load_weights`)."""
-    sd = load_checkpoint(path, map_location='cpu', formats=('jitsr-train-1',))
-    cfg = TrainConfig(**{k: v for k, v in sd['config'].items() if k in TrainConfig.__dataclass_fields__})
-    try: model = _build(cfg)
-    except (ValueError, TypeError) as e: raise CheckpointError(f"{path}: cannot build its model {cfg.model!r}: {e}") from None
-    use_ema = ema and bool(sd['ema'])
-    load_weights(model, sd['ema']['model'] if use_ema else sd['model'], path, 'EMA weights' if use_ema else 'weights')
-    return model.to(device).eval()
+# %% ../nbs/05_training.ipynb #a41d8565
+@patch
+def _loss_fn(self: Trainer) -> nn.Module:
+    "The model's loss as a module's `forward`, wrapped in DistributedDataParallel under torchrun, compiled if asked."
+    loss_fn = LossOf(self.model)
+    if self.world > 1:
+        device_ids = [self.device.index] if self.device.type == 'cuda' else None
+        loss_fn = nn.parallel.DistributedDataParallel(loss_fn, device_ids=device_ids, **NO_BUFFER_SYNC)
+    return torch.compile(loss_fn) if self.cfg.compile else loss_fn
+
+# %% ../nbs/05_training.ipynb #ea3b146a
+@patch
+def _announce(self: Trainer):
+    "The run's first line: model, budget, device, batch, and how many training and validation images."
+    c = self.cfg
+    budget = ' or '.join(([f"{c.steps} step{'s' * (c.steps != 1)}"] if c.steps else []) + ([f'{c.minutes:g} min'] if c.minutes else []))
+    self._say(f"training {c.model} for {budget}{', whichever comes first,' if c.steps and c.minutes else ''} on {self.device}"
+              + (f", from step {self.step} ({self.elapsed:.0f} s trained)" if self.step else '')
+              + f": batch {c.batch_size}, {_images(len(self.ds), 'training ')}, {_images(len(self.val_images), 'validation ')}")
+
+# %% ../nbs/05_training.ipynb #9211f911
+@patch
+def _step(self: Trainer, loss_fn: nn.Module, hr: torch.Tensor, lr: torch.Tensor) -> float:
+    """One optimiser step on this process's batch of HR crops `hr` and LR images `lr`; returns the mean loss over all
+    processes. `TrainingDiverged` when it is not finite, before the weights are touched."""
+    c = self.cfg
+    self._seed_step()
+    hr = hr.to(self.device, non_blocking=True)
+    lr = lr.to(self.device, non_blocking=True)
+    if c.channels_last: lr = lr.contiguous(memory_format=torch.channels_last)
+    for group in self.opt.param_groups: group['lr'] = c.learning_rate * lr_factor(self.step, c, self._progress_frac())
+    self.opt.zero_grad(set_to_none=True)
+    loss = self._forward_backward(loss_fn, hr, lr)
+    if self.world > 1: dist.all_reduce(loss)            # every process sees the same verdict and log value
+    loss_value = loss.item() / self.world
+    if not math.isfinite(loss_value):
+        last = (f"the last good checkpoint is {self.ckpt_path} (step {load_checkpoint(self.ckpt_path)['step']})"
+                if self.ckpt_path.exists() else "no checkpoint was written yet")
+        raise TrainingDiverged(f"loss is {loss_value} at step {self.step}; training stopped: {last}")
+    if c.grad_clip: torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+    self.opt.step()
+    if self.ema: self.ema.update(self.model)
+    return loss_value
+
+# %% ../nbs/05_training.ipynb #2e465117
+@patch
+def _log_loss(self: Trainer, bars, loss_value: float):
+    "The log record of this step: loss, learning rate, training seconds, throughput."
+    c = self.cfg
+    rec = {'step': self.step, 'loss': round(loss_value, 6), 'learning_rate': self.opt.param_groups[0]['lr'],
+           'elapsed_s': round(self.elapsed, 2), 'images_per_s': round(self.step * c.batch_size / max(self.elapsed, 1e-9), 2)}
+    self._record(rec)
+    bars.log(f"step {self.step}{'/' + str(c.steps) if c.steps else ''}  loss {loss_value:.5f}  "
+             f"lr {rec['learning_rate']:.2e}  {rec['images_per_s']:.1f} img/s  {self.elapsed:.0f}s", self.step, loss_value)
+
+# %% ../nbs/05_training.ipynb #17e763ff
+@patch
+def fit(self: Trainer) -> Path:
+    "Train until the step or time limit; returns the final checkpoint's path (None on processes other than 0)."
+    c = self.cfg
+    if c.steps is None and c.minutes is None: raise ValueError("give steps or minutes (or both)")
+    loss_fn = self._loss_fn()
+    batches = self._batches()
+    self._announce()
+    bars = TrainingProgress(self.progress, self.step, c.steps, c.eval_every or c.ckpt_every or 100, self.quiet, c.minutes,
+                     self.elapsed, self.progress_every)
+    next_eval = self._next_eval()
+    self.model.train()
+    t_last = time.perf_counter()
+    for hr, lr in batches:
+        if self._done(): break
+        loss_value = self._step(loss_fn, hr, lr)
+        self.elapsed = self._agree(self.elapsed + time.perf_counter() - t_last)
+        self.step += 1
+        bars.step(self.step, loss_value, self.elapsed)
+        if self.step % c.log_every == 0 or self._done(): self._log_loss(bars, loss_value)
+        if ((c.eval_every and self.step % c.eval_every == 0) or self.elapsed >= next_eval) and not self._done():
+            self._validate_and_log(bars)
+            next_eval = self._next_eval()
+        if self.step % c.ckpt_every == 0: self.save()
+        t_last = time.perf_counter()                    # time spent validating/saving is not training time
+    if self._saved_step != self.step: self.save()      # before the final validation: whatever it meets, the run is kept
+    self._validate_and_log(bars, final=True)
+    return self.ckpt_path if self.rank == 0 else None
 
 # %% ../nbs/05_training.ipynb #40e43afb
 def usable_files(files, min_side: int, scale: int = 4, what: str = 'images') -> list[Path]:

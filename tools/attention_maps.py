@@ -15,8 +15,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jitsr.core import JiTSR
 from jitsr.conditioning import lr_attention
-from jitsr.data import image_files, load_image, to_tensor, make_pair, find_data
-from jitsr.reproduce import detail_crop
+from jitsr.images import load_image, to_tensor
+from jitsr.data import image_files, make_pair, find_data
+from jitsr.analysis import detail_crop
 
 
 def locality_mask(gh: int, gw: int, q: int = 1, radius: int = 1) -> torch.Tensor:

@@ -15,7 +15,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jitsr.data import SRDataset, image_files, find_data
 from jitsr.diffusion import FlowMatching
-from jitsr.training import StepSampler, SeededItems
+from jitsr.distributed import StepSampler, SeededItems
 
 
 def cpu_name() -> str:

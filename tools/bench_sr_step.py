@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from jitsr.core import build_model
+from jitsr.models import build_model
 
 JIT_KW = {'hr_size': 48, 'p_zero': 0.5, 'bottleneck': 64}
 CASES = [('edsr-baseline', {}, 96, False), ('edsr-baseline', {}, 96, True)] + \

@@ -53,7 +53,8 @@ def main(argv=None):
     import torch
     from PIL import Image
     from jitsr.core import JiTSR
-    from jitsr.data import find_data, load_image
+    from jitsr.data import find_data
+    from jitsr.images import load_image
     w, h = map(int, a.size.lower().split('x'))
     tmp = Path(tempfile.mkdtemp())
     if Path(a.photo).is_file() and min(Image.open(a.photo).size) >= min(w, h) and max(Image.open(a.photo).size) >= max(w, h):

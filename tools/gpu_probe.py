@@ -15,7 +15,7 @@ and none starts once `--budget` seconds have passed. probe.json is rewritten aft
                   `model.fm.noisy(x)` on the device, and of the training step (forward, backward, clip, AdamW, EMA,
                   as `jitsr.training.Trainer` does it; synchronised); medians over 10 steps after 3 warm-up
     memory        peak `max_memory_allocated` and step time of B/16 and L/16 (jitsr-L/16-token) at batch 64, 256 px
-    preset_steps  the step time of every run of `jitsr.reproduce.PRESETS['gpu']` with its own model, batch and crop
+    preset_steps  the step time of every run of `jitsr.presets.PRESETS['gpu']` with its own model, batch and crop
     sdpa          which SDPA kernel each conditioning scheme's attention can use (flash, efficient, cuDNN, math, one at
                   a time under `sdpa_kernel`) and which one it gets by default, also with the locality prior
     mfu           training FLOPs per step (`FlopCounterMode`) over the measured step time and the GPU's dense bf16 peak
@@ -36,7 +36,7 @@ import torch
 # dense bf16 tensor-core peaks from the vendors' data sheets, matched as substrings of the device name (most specific first)
 PEAK_BF16 = [('H100 PCIe', 756e12), ('H100 NVL', 835e12), ('H100', 989.4e12), ('H200', 989.4e12), ('A100', 312e12),
              ('L40S', 362e12)]
-TOY_JIT = {'width': 32, 'depth': 2, 'heads': 2, 'bottleneck': 8}     # the same toy size as jitsr.reproduce.dry_run
+TOY_JIT = {'width': 32, 'depth': 2, 'heads': 2, 'bottleneck': 8}     # the same toy size as jitsr.presets.dry_run
 TOY_EDSR = {'n_blocks': 1, 'n_feats': 8}
 SCHEMES = ('concat', 'token', 'token-rope', 'cross')
 # what the plan assumes for a run the probe could not time: seconds per step at batch 64, 256 px (JiT) or batch 16,
@@ -104,8 +104,8 @@ class Ctx:
         return self._datasets[hr]
 
     def build(self, name: str, **kw):
-        "A model by `jitsr.core.build_model` name, toy-sized in smoke mode, seeded, on the device."
-        from jitsr.core import build_model
+        "A model by `jitsr.models.build_model` name, toy-sized in smoke mode, seeded, on the device."
+        from jitsr.models import build_model
         if self.smoke: kw = {**kw, **(TOY_JIT if name.startswith('jitsr-') else TOY_EDSR if name.startswith('edsr') else {})}
         torch.manual_seed(0)
         return build_model(name, **kw).to(self.dev)
@@ -144,7 +144,8 @@ def time_training(ctx: Ctx, name: str, kw: dict, batch: int, hr: int, workers: i
     """Median times of a training step of `name`: with `workers` set, batches come from the trainer's own DataLoader
     (`SeededItems` + `StepSampler` over the cached `SRDataset`) and the wait for each is timed; else random tensors."""
     from torch.utils.data import DataLoader
-    from jitsr.training import EMA, SeededItems, StepSampler, conv_heavy
+    from jitsr.training import EMA, conv_heavy
+    from jitsr.distributed import SeededItems, StepSampler
     warmup, steps = warmup if warmup is not None else ctx.warmup, steps if steps is not None else ctx.steps
     model = ctx.build(name, **kw).train()
     cl = conv_heavy(model)                               # the trainer's channels_last=None rule
@@ -159,12 +160,12 @@ def time_training(ctx: Ctx, name: str, kw: dict, batch: int, hr: int, workers: i
         batches = iter(dl)
     else:
         fixed_hr = torch.rand(batch, 3, hr, hr, device=ctx.dev)
-        fixed = (torch.nn.functional.avg_pool2d(fixed_hr, 4), fixed_hr)
+        fixed = (fixed_hr, torch.nn.functional.avg_pool2d(fixed_hr, 4))
     if ctx.cuda: torch.cuda.reset_peak_memory_stats()
     t_data, t_noise, t_step = [], [], []
     for i in range(warmup + steps):
         t = time.perf_counter()
-        lr_img, hr_img = next(batches) if batches is not None else fixed
+        hr_img, lr_img = next(batches) if batches is not None else fixed
         t_wait = time.perf_counter() - t
         lr_img, hr_img = lr_img.to(ctx.dev, non_blocking=True), hr_img.to(ctx.dev, non_blocking=True)
         if noise:                                        # the diffusion noise alone, drawn on the device
@@ -225,7 +226,7 @@ def probe_env(ctx: Ctx):
 
 def preset_workers(smoke: bool) -> int:
     "DataLoader workers the gpu preset's runs get here: its `num_workers`, None meaning one per CPU but one, at most 8 (0 in dry runs)."
-    from jitsr.reproduce import PRESETS
+    from jitsr.presets import PRESETS
     n = PRESETS['gpu'].num_workers
     if smoke: return 0                                   # reproduce --dry-run loads in the main process
     return n if n is not None else min(8, max((os.cpu_count() or 1) - 1, 0))
@@ -259,7 +260,7 @@ def probe_memory(ctx: Ctx):
 
 
 def gpu_preset_runs(smoke: bool) -> list:
-    from jitsr.reproduce import PRESETS, dry_run
+    from jitsr.presets import PRESETS, dry_run
     p = PRESETS['gpu']
     return dry_run(p).runs if smoke else p.runs
 
@@ -367,7 +368,9 @@ def probe_mfu(ctx: Ctx):
 def probe_resume(ctx: Ctx):
     "Does a run stopped after 2 steps and resumed in a fresh Trainer end bit-identical to 4 steps straight, on this device?"
     from jitsr.data import SRDataset, image_files
-    from jitsr.training import Trainer, TrainConfig
+    from jitsr.training import Trainer
+    from jitsr.config import TrainConfig
+    from jitsr.models import build_model
     files = image_files(ctx.data)[:8]
     out = []
     for name, kw in (('edsr-baseline', TOY_EDSR), ('jitsr-T/4-concat', {**TOY_JIT, 'hr_size': 32})):
@@ -380,7 +383,9 @@ def probe_resume(ctx: Ctx):
             with tempfile.TemporaryDirectory() as tmp:
                 def run(sub, steps, resume=False):
                     from dataclasses import replace
-                    tr = Trainer(replace(cfg, steps=steps), ds, Path(tmp) / sub, device=ctx.dev, progress=False, quiet=True)
+                    torch.manual_seed(cfg.seed)
+                    model = build_model(cfg.model, **cfg.model_kwargs)
+                    tr = Trainer(replace(cfg, steps=steps), ds, Path(tmp) / sub, model, device=ctx.dev, progress=False, quiet=True)
                     if resume: rec[f'{sub}_resumed'] = tr.resume()
                     tr.fit()
                     return {k: v.detach().float().cpu().clone() for k, v in tr.model.state_dict().items()}, \
@@ -401,7 +406,8 @@ def probe_resume(ctx: Ctx):
 def probe_bf16_infer(ctx: Ctx):
     "The shipped JiT-SR (the only trained JiT-SR at hand; a randomly initialised one outputs exactly 0) in fp32 and bf16."
     from jitsr.core import JiTSR
-    from jitsr.data import find_data, image_files, load_image, to_tensor, make_pair
+    from jitsr.data import find_data, image_files, make_pair
+    from jitsr.images import load_image, to_tensor
     from jitsr.metrics import sr_metrics, psnr
     model = JiTSR.load(device=ctx.dev)
     src = find_data('testsets/Set5') or find_data('photos/test')
@@ -513,7 +519,7 @@ def make_plan(a) -> dict:
         if steps is None: no_steps.append(r.label)
         try:
             with torch.device('meta'):
-                from jitsr.core import build_model
+                from jitsr.models import build_model
                 params = n_params(build_model(r.model, **r.model_kwargs))
         except Exception: params = 500e6                # unknown: assume an L/16
         # the trainer saves model + EMA + AdamW's two moments (16 bytes a parameter) every 100 steps and at the end;

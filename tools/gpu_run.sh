@@ -92,7 +92,7 @@ log "wrote env.txt"
 
 # missing pure-Python dependencies, from the carried wheels into a scratch folder (never into the system)
 WHEELS=$ROOT/gpu_data/wheels
-for spec in einops:einops fastprogress:fastprogress PIL:pillow numpy:numpy; do
+for spec in einops:einops fastprogress:fastprogress fastcore:fastcore PIL:pillow numpy:numpy; do
   mod=${spec%%:*}; pkg=${spec##*:}
   if ! "$PY" -c "import $mod" 2>/dev/null; then
     if [[ -d $WHEELS ]] && ls "$WHEELS" | grep -qi "^$pkg-"; then

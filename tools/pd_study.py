@@ -14,7 +14,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jitsr.core import JiTSR
 from jitsr.data import image_files
-from jitsr.reproduce import pd_study
+from jitsr.analysis import pd_study
 
 
 def main(argv=None):

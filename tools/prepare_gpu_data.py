@@ -23,14 +23,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from jitsr.data import find_data, image_files, load_image, center_square, split_files
+from jitsr.data import find_data, image_files, center_square, split_files
+from jitsr.images import load_image
 
 SIZE = 256                 # HR crop side: the gpu preset trains JiT-SR on 256-px crops
 N_VAL = 50                 # held-out images
 LIMIT_MIB = 55             # what may travel (the carry limit is 64 MiB in all)
-# Pinned for size and for having no dependencies: fastprogress >= 1.1 pulls in fastcore and python-fasthtml, and
+# fastcore (the library's `@patch`) has no dependencies of its own. Pinned for size and for having no dependencies:
+# fastprogress >= 1.1 pulls in python-fasthtml, and
 # Pillow 10.4's wheels are a third smaller than 12's (both satisfy the package's `pillow>=10.0`, `fastprogress>=1.0`).
-PURE_WHEELS = ('einops', 'fastprogress==1.0.3')
+PURE_WHEELS = ('einops', 'fastprogress==1.0.3', 'fastcore')
 PILLOW = 'pillow==10.4.0'
 PYTHONS = ('3.10', '3.11', '3.12')
 

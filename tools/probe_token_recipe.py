@@ -1,17 +1,19 @@
 """Short probes of a recipe change for one JiT-SR row of the `cpu` preset, judged on its validation crops only.
 
-    python tools/probe_token_recipe.py 'tok_lr2={"run": "JiT-SR T/4 token", "lr": 2e-4}' \
+    python tools/probe_token_recipe.py 'tok_lr2={"run": "JiT-SR T/4 token", "learning_rate": 2e-4}' \
         'rope_pz1={"run": "JiT-SR T/4 token-rope", "model_kwargs": {"p_zero": 1.0}}' \
         'rope_tie={"run": "JiT-SR T/4 token-rope", "tie_qk": true}' \
         'rope_no_local={"run": "JiT-SR T/4 token-rope", "model_kwargs": {"local_slope": 0.0}}'
 
-Each probe trains the named row of `PRESETS['cpu']` with the given overrides (RunSpec fields such as `lr`,
+Each probe trains the named row of `PRESETS['cpu']` with the given overrides (RunSpec fields such as `learning_rate`,
 `batch_size`, `warmup_steps`; `model_kwargs`, e.g. the backbone options `local_slope` and `context_reads_image`; and
 `tie_qk`: start every key projection equal to its query projection, a locality prior for the schemes whose LR tokens
-share the HR patches' RoPE positions; `open_gates`: start the adaLN gates of the sub-layers that read LR tokens at 1) for the row's minutes, validating on the preset's held-out validation crops
+share the HR patches' RoPE positions; `open_gates`: start the adaLN gates of the sub-layers that read LR tokens at 1) for the row's steps, validating on the preset's held-out validation crops
 (never on the test sets), and appends a record to `results/token-recipe-probes/probes.jsonl`. The rows start from
 the preset as it is now (the first twelve records were made with its first recipe: batch 16, 50 warm-up steps,
 plain JiT; their `batch_size`/`warmup_steps` fields were added afterwards from those settings and their labels).
+The committed records trained for `minutes` (2.5) and name the learning rate `lr`; a probe now trains for the row's
+`steps` and records `steps` and `learning_rate`.
 """
 from __future__ import annotations
 import sys, json, time, platform, datetime
@@ -47,33 +49,35 @@ def open_gates(m):
 
 
 def main(argv):
-    import jitsr.core as core
-    from jitsr.reproduce import PRESETS, gather_data, train_run, _val_crops
+    from jitsr.models import build_model
+    from jitsr.presets import PRESETS
+    from jitsr.reproduce import gather_data, train_run, centre_crops
     from jitsr.metrics import evaluate
     from jitsr.data import bicubic_up
     p = PRESETS['cpu']
     train, heldout, _ = gather_data(p)
     work = Path('/tmp/jitsr-probes'); work.mkdir(exist_ok=True)
-    val = _val_crops(heldout, p.val_images, p.val_crop, work / 'val_crops')
+    val = centre_crops(heldout[:p.val_images], p.val_crop)
     bic = round(evaluate(lambda lr: bicubic_up(lr, 4), val, progress=False)['psnr_y'], 4)
     out = ROOT / 'results' / 'token-recipe-probes'; out.mkdir(parents=True, exist_ok=True)
-    build = core.build_model
     for arg in argv:
         label, js = arg.split('=', 1); kw = json.loads(js)
         run, tie, gates = kw.pop('run'), kw.pop('tie_qk', False), kw.pop('open_gates', False)
         base = next(r for r in p.runs if r.label == run)
         spec = replace(base, model_kwargs={**base.model_kwargs, **kw.pop('model_kwargs', {})}, **kw)
-        core.build_model = lambda name, **k: (open_gates if gates else (lambda m: m))((tie_qk if tie else (lambda m: m))(build(name, **k)))
+        torch.manual_seed(0)                             # train_run's seed: the same initial weights as the preset's row
+        model = build_model(spec.model, **spec.model_kwargs)
+        if tie: tie_qk(model)
+        if gates: open_gates(model)
         t0 = time.time()
-        _, recs = train_run(spec, train, val, work / label, p.curve_points)
-        rec = {'label': label, 'run': run, 'tie_qk': tie, 'open_gates': gates, 'lr': spec.lr, 'batch_size': spec.batch_size,
-               'warmup_steps': spec.warmup_steps, 'model_kwargs': spec.model_kwargs, 'minutes': spec.minutes,
+        _, recs = train_run(spec, train, val, work / label, p.curve_points, model=model)
+        rec = {'label': label, 'run': run, 'tie_qk': tie, 'open_gates': gates, 'learning_rate': spec.learning_rate,
+               'batch_size': spec.batch_size, 'warmup_steps': spec.warmup_steps, 'model_kwargs': spec.model_kwargs, 'steps': spec.steps,
                'val_bicubic_psnr_y': bic, 'val': [{k: r[k] for k in ('step', 'elapsed_s', 'psnr_y')} for r in recs if 'psnr_y' in r],
                'wall_s': round(time.time() - t0), 'threads': torch.get_num_threads(), 'machine': platform.machine(),
                'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
         with open(out / 'probes.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
         print(label, 'final', rec['val'][-1]['psnr_y'], 'bicubic', bic, flush=True)
-    core.build_model = build
 
 
 if __name__ == '__main__':

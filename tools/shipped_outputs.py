@@ -17,7 +17,8 @@ OUT = Path(__file__).resolve().parent.parent / 'nbs' / 'fixtures' / 'shipped_out
 
 def crops():
     "`(name, lr)` for the centre 160x120 crop of each bundled test photo, degraded x4 to 40x30."
-    from jitsr.data import find_data, image_files, load_image, to_tensor, make_pair
+    from jitsr.images import load_image, to_tensor
+    from jitsr.data import find_data, image_files, make_pair
     for f in image_files(find_data('photos/test')):
         hr = to_tensor(load_image(f))[None]
         H, W = hr.shape[-2:]

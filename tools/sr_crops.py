@@ -10,8 +10,9 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jitsr.core import JiTSR
-from jitsr.data import load_image, to_tensor, to_image, make_pair, bicubic_up
-from jitsr.training import load_model
+from jitsr.images import load_image, to_tensor, to_image
+from jitsr.data import make_pair, bicubic_up
+from jitsr.models import load_model
 
 
 def main(argv=None):
