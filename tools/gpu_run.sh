@@ -175,7 +175,7 @@ log "deleted $N_PT checkpoints (${PT_MB} MiB) and the image crops"
   echo
   echo '```'
   if [[ -f $OUT/reproduce-gpu/results.json ]]; then
-    timeout 30 "$PY" -c 'import sys; from jitsr.reproduce import show_results; show_results(sys.argv[1])' "$OUT/reproduce-gpu" 2>&1
+    timeout 30 "$PY" -c 'import sys; from jitsr.report import show_results; show_results(sys.argv[1])' "$OUT/reproduce-gpu" 2>&1
   else
     echo "no results.json; the end of its output:"; tail -n 30 "$OUT/reproduce.out" 2>/dev/null
   fi
