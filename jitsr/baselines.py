@@ -9,13 +9,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
-from .data import bicubic_up
+from .data import bicubic_up, pad_mode
 from .tiling import SRModel
 
 # %% auto #0
 __all__ = ['DIV2K_MEAN', 'BASELINES', 'Bicubic', 'MeanShift', 'conv3', 'PixelShuffleUp', 'ResBlock', 'EDSR', 'window_partition',
            'window_reverse', 'shift_regions', 'shift_attn_mask', 'relative_position_index', 'WindowAttention',
-           'SwinBlock', 'RSTB', 'SwinIR', 'n_params']
+           'SwinBlock', 'RSTB', 'SwinIR']
 
 # %% ../nbs/04_baselines.ipynb #7339cef7
 class Bicubic(SRModel):
@@ -216,7 +216,7 @@ class SwinIR(SRModel):
         H, W = lr.shape[-2:]
         ph, pw = -H % self.window, -W % self.window
         x = self.sub_mean(lr) * self.img_range
-        if ph or pw: x = F.pad(x, (0, pw, 0, ph), mode='reflect' if ph < H and pw < W else 'replicate')
+        if ph or pw: x = F.pad(x, (0, pw, 0, ph), mode=pad_mode(H, W, ph, pw))
         x = self.conv_first(x)
         x = self.conv_after_body(self.features(x)) + x
         x = self.upsample(x) if self.upsampler == 'pixelshuffledirect' else \
@@ -233,7 +233,3 @@ BASELINES = {
     'swinir': lambda **kw: SwinIR(**{'embed_dim': 180, 'depths': (6,) * 6, 'heads': (6,) * 6,
                                      'upsampler': 'pixelshuffle', **kw}),
 }
-
-def n_params(model: nn.Module, exclude: tuple = ()) -> int:
-    "Trainable parameters of `model`, leaving out those whose name contains any of `exclude`."
-    return sum(p.numel() for n, p in model.named_parameters() if p.requires_grad and not any(e in n for e in exclude))

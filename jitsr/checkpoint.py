@@ -18,6 +18,7 @@ __all__ = ['CHECKPOINT_KEYS', 'CONFIG_KEYS', 'CheckpointError', 'rng_state', 'se
 class CheckpointError(RuntimeError):
     "A checkpoint that is missing, unreadable, or carries pickled objects."
 
+# %% ../nbs/04a_checkpoint.ipynb #2ac154cd
 def rng_state(device=None) -> dict:
     "torch's CPU generator (and `device`'s, if it is a GPU), NumPy's and Python's states, as tensors and plain values."
     np_state, device = np.random.get_state(), torch.device(device or 'cpu')
@@ -25,6 +26,7 @@ def rng_state(device=None) -> dict:
             'numpy': torch.from_numpy(np_state[1].astype(np.int64)), 'numpy_pos': int(np_state[2]),
             'cuda': [torch.cuda.get_rng_state(device)] if device.type == 'cuda' else []}
 
+# %% ../nbs/04a_checkpoint.ipynb #85a271ba
 def set_rng_state(s: dict, device=None):
     "Restore what `rng_state` saved, wherever its tensors were loaded to (the generators take CPU byte tensors)."
     torch.set_rng_state(s['torch'].cpu().to(torch.uint8))
@@ -33,6 +35,7 @@ def set_rng_state(s: dict, device=None):
     device = torch.device(device or 'cpu')
     if s['cuda'] and device.type == 'cuda': torch.cuda.set_rng_state(s['cuda'][0].cpu().to(torch.uint8), device)
 
+# %% ../nbs/04a_checkpoint.ipynb #291d2240
 def save_checkpoint(state: dict, path) -> Path:
     """Write `state` to `path` atomically (temporary file, fsync, rename): the previous file stays whole until the new
     one is complete. A write that fails (full disk, read-only folder) removes its temporary file and raises a one-line
@@ -55,11 +58,13 @@ _WRITERS = {'jitsr-train-1': 'written by jitsr-train', 'jitsr-model-1': 'written
 _KEY_TYPES = {'config': dict, 'model': dict, 'state_dict': dict, 'opt': dict, 'rng': dict, 'ema': (dict, type(None)),
               'step': int, 'elapsed': (int, float)}
 
+# %% ../nbs/04a_checkpoint.ipynb #fd83d45f
 def _few(items, n: int = 3, sep: str = ', ') -> str:
     "The first `n` of `items`, and how many more."
     items = list(items)
     return sep.join(map(str, items[:n])) + (f'{sep}... ({len(items) - n} more)' if len(items) > n else '')
 
+# %% ../nbs/04a_checkpoint.ipynb #4f3237f3
 def load_checkpoint(path, map_location='cpu', formats=None) -> dict:
     """The checkpoint at `path` as a dict, read with `torch.load(weights_only=True)` (tensors and plain values only)
     and checked: it holds `format`, one of `formats` (a string or a sequence; default: every format of

@@ -172,8 +172,8 @@ def eval_main(argv=None):
     "Console script `jitsr-eval`: a readable summary on stderr, the metrics as strict JSON on the last line of stdout."
     a, fail = eval_parser().parse_args(argv), lambda m: _fail('jitsr-eval', m)
     if not Path(a.data).exists(): fail(f"no such folder or file: {a.data}")
-    import platform, torch
-    from jitsr.data import image_files, split_files, get_device, ImageReadError, IMAGE_EXTS
+    from jitsr.images import ImageReadError, IMAGE_EXTS
+    from jitsr.data import image_files, split_files, get_device, environment
     from jitsr.metrics import evaluate
     from jitsr.models import upscaler
     try: device = get_device(a.device)
@@ -187,7 +187,7 @@ def eval_main(argv=None):
     try: res = evaluate(up, files, a.scale, a.protocol, progress=True)
     except (ImageReadError, ValueError) as e: fail(str(e))
     res = {'model': a.model, 'data': str(a.data), 'split': a.split, 'scale': a.scale, 'protocol': a.protocol, **res,
-           'device': str(device), 'bf16': a.bf16, 'torch': torch.__version__, 'machine': platform.machine()}
+           'bf16': a.bf16, **environment(device)}
     print(_summary(res), file=sys.stderr)
     print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in res.items()}, allow_nan=False))
 
@@ -268,10 +268,11 @@ def train_main(argv=None):
     from jitsr.data import SRDataset, split_folder
     from jitsr.metrics import eval_min_side
     from jitsr.progress import use_bars
-    from jitsr.models import build_model
+    from jitsr.models import build_model, model_options
     from jitsr.checkpoint import CheckpointError
     from jitsr.training import Trainer, TrainingDiverged, usable_files, crop_size
     try:
+        kw = cfg.model_kwargs = model_options(a.model, **kw)        # the name's recipe, then the options given: all stored
         with torch.device('meta'): shape_only = build_model(a.model, **kw)   # the name and options, without allocating anything
         cfg.hr_size = crop_size(cfg, shape_only)
     except (ValueError, TypeError) as e: fail(f"--model {a.model} --model-kwargs {json.dumps(kw)}: {e}")

@@ -12,6 +12,7 @@ __all__ = ['DEFAULT_HR_SIZE', 'MODEL_FIELDS', 'RUN_FIELDS', 'option', 'TrainConf
 # %% ../nbs/04b_config.ipynb #ea98f2c1
 DEFAULT_HR_SIZE = 96    # HR crop of models that do not declare a training size (EDSR, SwinIR)
 
+# %% ../nbs/04b_config.ipynb #5ff411cc
 def option(default, help: str, kind: type | None = None, lo=None, hi=None, lo_open: bool = False,
            hi_open: bool = False, choices=None):
     """A `TrainConfig` field that `jitsr-train` exposes as `--field-name`: its `default` (a dict: a fresh copy per
@@ -58,6 +59,7 @@ class TrainConfig:
 MODEL_FIELDS = ('model', 'model_kwargs', 'scale')
 RUN_FIELDS = ('steps', 'minutes', 'log_every', 'ckpt_every', 'eval_every', 'eval_minutes', 'max_val_images', 'num_workers')
 
+# %% ../nbs/04b_config.ipynb #d73309ce
 def config_changes(saved: dict, cfg) -> tuple[list[str], list[str]]:
     """How `cfg` differs from the config `saved` in a checkpoint, as `(model, other)`: lists of
     `'name: saved X, requested Y'`, for the fields that define the model (`MODEL_FIELDS`) and for the others, except

@@ -6,23 +6,19 @@
 from __future__ import annotations
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
-import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from PIL import Image
 from fastcore.basics import patch
-from .images import read_rgb, to_tensor
-from .data import bicubic_up
-from .progress import use_bars, ProgressLines
+from .images import to_tensor
+from .data import bicubic_up, pad_mode
 from .tiling import SRModel
 from .checkpoint import CheckpointError, save_checkpoint, load_checkpoint, load_weights
 from .diffusion import FlowMatching, to_model_range, from_model_range
 from .jit import JiT, JiTConfig, jit_config
-from .conditioning import make_scheme, SCHEMES
+from .conditioning import SCHEMES, make_scheme, scheme_backbone
 
 # %% auto #0
-__all__ = ['MAX_STEPS', 'JiTSRConfig', 'JiTSR', 'shipped_weights', 'parse_jitsr_name']
+__all__ = ['MAX_STEPS', 'SCHEME_ALIASES', 'JiTSRConfig', 'JiTSR', 'shipped_weights', 'parse_jitsr_name']
 
 # %% ../nbs/07_core.ipynb #d1fe36f8
 MAX_STEPS = 1000       # the most ODE steps `sample` takes (JiT samples with 50; beyond ~1000 nothing changes)
@@ -32,6 +28,8 @@ def _check_int(name: str, v, lo: int, hi: int | None = None):
     if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
         raise ValueError(f"{name} must be an integer >= {lo}{f' and <= {hi}' if hi is not None else ''}, got {v!r}")
 
+SCHEME_ALIASES = {'residual': ('concat', {'target': 'residual'})}   # a shorthand kept for older names and checkpoints
+
 @dataclass
 class JiTSRConfig:
     "Everything that defines a JiT-SR model besides its weights."
@@ -39,7 +37,7 @@ class JiTSRConfig:
     scheme: str = 'concat'
     scale: int = 4
     hr_size: int = 256                # training crop; also the tile size of `upscale`
-    residual: bool = False            # predict (HR - up(LR)) / res_std instead of HR
+    target: str = 'image'             # what is denoised: 'image' (HR in [-1, 1]) or 'residual' ((HR - up(LR)) / res_std)
     res_std: float = 0.1
     p_mean: float = -0.8
     p_std: float = 0.8
@@ -55,6 +53,8 @@ class JiTSR(SRModel):
     "x4 super-resolution with a JiT denoiser conditioned on the LR image: `loss`, `sample`, `predict`, `upscale`, `save`/`load`."
     def __init__(self, arch: str = 'B/16', scheme: str = 'concat', scale: int = 4, hr_size: int = 256, **overrides):
         super().__init__()
+        if scheme in SCHEME_ALIASES: scheme, overrides = SCHEME_ALIASES[scheme][0], {**SCHEME_ALIASES[scheme][1], **overrides}
+        if 'residual' in overrides: overrides['target'] = 'residual' if overrides.pop('residual') else 'image'   # older configs
         own = {f.name for f in fields(JiTSRConfig)}
         jit_kw = {k: overrides.pop(k) for k in list(overrides) if k not in own and k in JiTConfig.__dataclass_fields__}
         if overrides.keys() - own: raise TypeError(f"unknown JiTSR options: {sorted(overrides.keys() - own)}")
@@ -63,12 +63,13 @@ class JiTSR(SRModel):
         _check_int('scale', scale, 2); _check_int('hr_size', hr_size, scale); _check_int('sample_steps', cfg.sample_steps, 1, MAX_STEPS)
         if hr_size % scale: raise ValueError(f"hr_size {hr_size} is not a multiple of the scale {scale}")
         if cfg.solver not in ('euler', 'heun'): raise ValueError(f"unknown solver {cfg.solver!r}: 'euler' or 'heun'")
-        if scheme == 'residual': cfg.residual = True
+        if cfg.target not in ('image', 'residual'): raise ValueError(f"unknown target {cfg.target!r}: 'image' or 'residual'")
         base = jit_config(arch, img_size=hr_size, **cfg.jit)
         if hr_size % base.patch_size: raise ValueError(f"hr_size {hr_size} is not a multiple of the patch size {base.patch_size}")
+        backbone = scheme_backbone(scheme, base)           # the backbone's config, finished with what the scheme needs
         self.cfg = cfg
-        self.scheme = make_scheme(scheme, base.width, base.patch_size, scale, base.depth, hr_size // base.patch_size)
-        self.net = JiT(jit_config(arch, img_size=hr_size, **{**cfg.jit, **self.scheme.jit_overrides()}))
+        self.scheme = make_scheme(scheme, backbone, scale)
+        self.net = JiT(backbone)
         self.fm = FlowMatching(cfg.p_mean, cfg.p_std, cfg.t_eps, cfg.noise_scale, cfg.p_zero)
         self.scale = scale
 
@@ -89,11 +90,11 @@ class JiTSR(SRModel):
     # ------------------------------------------------------------------ targets
     def to_target(self, hr, lr_up):
         "HR in [0, 1] -> what the network denoises."
-        return (hr - lr_up) / self.cfg.res_std if self.cfg.residual else to_model_range(hr)
+        return (hr - lr_up) / self.cfg.res_std if self.cfg.target == 'residual' else to_model_range(hr)
 
     def from_target(self, x, lr_up):
         "The network's space -> HR in [0, 1] (not clamped)."
-        return lr_up + self.cfg.res_std * x if self.cfg.residual else from_model_range(x)
+        return lr_up + self.cfg.res_std * x if self.cfg.target == 'residual' else from_model_range(x)
 
     def denoise(self, x_t, t, lr, lr_up):
         "$\\hat x$ for noisy `x_t` at times `t` (a number or `(B,)`), given the LR image."
@@ -101,7 +102,8 @@ class JiTSR(SRModel):
         else:
             t = torch.as_tensor(t, dtype=torch.float32, device=x_t.device)
             if t.ndim == 0: t = t.expand(x_t.shape[0])
-        return self.scheme(self.net, x_t, t, lr, lr_up)
+        c = self.scheme(x_t, lr, lr_up)                   # what the scheme hands the backbone (notebook 06)
+        return self.net(c.x, t, c.cond, context=c.context, cross=c.cross)
 
     # ------------------------------------------------------------------ training
     def loss(self, hr, lr):
@@ -125,7 +127,7 @@ def sample(self: JiTSR, lr, steps: int | None = None, solver: str | None = None,
     h, w = lr.shape[-2:]
     ph, pw = -h % q, -w % q
     if ph or pw:
-        mode = 'reflect' if ph < h and pw < w else 'replicate'
+        mode = pad_mode(h, w, ph, pw)
         lr = F.pad(lr, (0, pw, 0, ph), mode=mode)
         if lr_up is not None: lr_up = F.pad(lr_up, (0, pw * self.scale, 0, ph * self.scale), mode=mode)
     if lr_up is None: lr_up = bicubic_up(lr, self.scale)
@@ -203,6 +205,6 @@ def parse_jitsr_name(name: str) -> tuple[str, str]:
     "`'jitsr-B/16-token-rope'` -> `('B/16', 'token-rope')`; `ValueError` for a name that is not `jitsr-<arch>-<scheme>`."
     rest = name[len('jitsr-'):]
     arch, _, scheme = rest.partition('-')
-    if not name.startswith('jitsr-') or scheme not in SCHEMES:
-        raise ValueError(f"unknown model {name!r}: JiT-SR names are jitsr-<arch>-<scheme>, scheme in {list(SCHEMES)}")
+    if not name.startswith('jitsr-') or (scheme not in SCHEMES and scheme not in SCHEME_ALIASES):
+        raise ValueError(f"unknown model {name!r}: JiT-SR names are jitsr-<arch>-<scheme>, scheme in {[*SCHEMES, *SCHEME_ALIASES]}")
     return arch, scheme

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_data.ipynb #fba526e9
 from __future__ import annotations
-import os, zlib, warnings, math
+import os, platform, zlib, warnings, math
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,9 +14,9 @@ from PIL import Image
 from .images import IMAGE_EXTS, ImageReadError, load_image, quantize
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'BUNDLED_TEST', 'modcrop', 'bicubic_down', 'bicubic_up', 'center_square', 'make_pair', 'data_roots',
-           'find_data', 'image_files', 'get_device', 'split_files', 'split_folder', 'SRDataset', 'sr_loader',
-           'make_bundled_photos', 'show_images']
+__all__ = ['PROTOCOLS', 'BUNDLED_TEST', 'modcrop', 'bicubic_down', 'bicubic_up', 'pad_mode', 'center_square', 'make_pair',
+           'data_roots', 'find_data', 'image_files', 'get_device', 'cpu_name', 'environment', 'split_files',
+           'split_folder', 'SRDataset', 'sr_loader', 'make_bundled_photos', 'show_images']
 
 # %% ../nbs/00a_data.ipynb #ae4494a8
 def modcrop(img: torch.Tensor, scale: int = 4) -> torch.Tensor:
@@ -46,6 +46,11 @@ def bicubic_up(lr: torch.Tensor, scale: int = 4) -> torch.Tensor:
     h, w = lr.shape[-2:]
     # for upsampling, antialias=True only selects the a = -0.5 kernel (nothing to stretch when enlarging)
     return F.interpolate(lr, size=(h * scale, w * scale), mode='bicubic', antialias=True, align_corners=False).clamp(0, 1)
+
+# %% ../nbs/00a_data.ipynb #9c3d5d6b
+def pad_mode(h: int, w: int, pad_h: int, pad_w: int) -> str:
+    "The `F.pad` mode for padding an `h`×`w` image by `pad_h` rows and `pad_w` columns: `'reflect'` when both are shorter than the image, else `'replicate'`."
+    return 'reflect' if pad_h < h and pad_w < w else 'replicate'
 
 # %% ../nbs/00a_data.ipynb #58a095e8
 PROTOCOLS = ('standard', 'talk')
@@ -94,6 +99,22 @@ def get_device(name: str | None = None) -> torch.device:
     if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
         raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} GPU(s)")
     return dev
+
+# %% ../nbs/00a_data.ipynb #756fb39b
+def cpu_name() -> str:
+    "The CPU's model name (Linux's `/proc/cpuinfo`), else what `platform` knows of the processor."
+    try:
+        with open('/proc/cpuinfo') as f: return next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
+def environment(device=None) -> dict:
+    """Where a result is measured: `device` (as given, default as `get_device(None)`), `device_name` (the GPU's, or the
+    CPU model), `gpus`, `threads` (torch's CPU threads), `torch`, `python` and `machine` (the architecture)."""
+    device = torch.device(device) if device is not None else get_device(None)
+    gpu = device.type == 'cuda'
+    return {'device': str(device), 'device_name': torch.cuda.get_device_name(device) if gpu else cpu_name(),
+            'gpus': torch.cuda.device_count() if gpu else 0, 'threads': torch.get_num_threads(),
+            'torch': str(torch.__version__), 'python': platform.python_version(), 'machine': platform.machine()}
 
 # %% ../nbs/00a_data.ipynb #b6a52fca
 def split_files(files, root=None, val_frac: float = 0.1):

@@ -38,10 +38,12 @@ class StepSampler(Sampler):
         while True:
             yield self.batch(step); step += 1
 
+# %% ../nbs/04c_distributed.ipynb #1f29504f
 def step_seed(seed: int, step: int, rank: int = 0) -> int:
     "The seed of torch's generators for training step `step` on process `rank` (a 63-bit integer, well mixed by NumPy's `SeedSequence`)."
     return int(np.random.SeedSequence([seed, step, rank, 0x5EED]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
+# %% ../nbs/04c_distributed.ipynb #cf3ecc0c
 class SeededItems(Dataset):
     "Wraps an `SRDataset`: item `(step, k, index)` is drawn with torch's RNG seeded by `(seed, step, k)`."
     def __init__(self, ds: Dataset, seed: int = 0): self.ds, self.seed = ds, seed
@@ -75,6 +77,7 @@ def join_process_group(device: torch.device, timeout=None):
     else: dist.init_process_group('gloo', timeout=timeout)
     atexit.register(_leave_process_group)
 
+# %% ../nbs/04c_distributed.ipynb #2ce6ff3d
 def _leave_process_group():
     "Leave the process group before the interpreter shuts down: its threads end cleanly, not in a C++ abort at exit."
     if dist.is_initialized(): dist.destroy_process_group()

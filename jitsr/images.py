@@ -17,9 +17,11 @@ __all__ = ['IMAGE_EXTS', 'WHITE', 'FLOAT_TOLERANCE', 'OUTPUT_FORMATS', 'OUTPUT_E
 # %% ../nbs/00_images.ipynb #1c476c3b
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff')
 
+# %% ../nbs/00_images.ipynb #d16d301a
 class ImageReadError(OSError):
     "An image file that cannot be read or decoded; the message names the file."
 
+# %% ../nbs/00_images.ipynb #34e17d73
 WHITE = (255, 255, 255)        # the default background under transparent pixels
 FLOAT_TOLERANCE = 0.01         # how far outside [0, 1] floating-point pixels may stray (rounding); then clamped
 
@@ -35,6 +37,7 @@ def _unit_float(a: np.ndarray, what: str) -> np.ndarray:
         raise ValueError(f"{what} has values in [{lo:.4g}, {hi:.4g}], but floating-point images must hold [0, 1]{hint}")
     return np.clip(a, 0, 1)
 
+# %% ../nbs/00_images.ipynb #c8123671
 _INT_MAX = {np.dtype(np.bool_): 1, np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
 
 def _unit(a: np.ndarray, what: str) -> np.ndarray:
@@ -78,6 +81,7 @@ def _icc_space(icc: bytes | None) -> str | None:
         return ImageCms.ImageCmsProfile(io.BytesIO(icc)).profile.xcolor_space.strip()
     except Exception: return None
 
+# %% ../nbs/00_images.ipynb #e3c14e40
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     "8-bit sRGB from a CMYK, LAB or grey image through its ICC profile (LAB: CIELAB D50); Pillow's plain conversion without one."
     try:
@@ -133,6 +137,7 @@ def _open(path) -> Image.Image:
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError, EOFError) as e:
         raise ImageReadError(f"cannot read image {path}: {e}") from None
 
+# %% ../nbs/00_images.ipynb #3543ccfe
 def read_rgb(image, background=WHITE) -> tuple[np.ndarray, bytes | None]:
     "`image` as `(H, W, 3)` RGB (uint8 when exact, else float32 in [0, 1]) and the ICC profile of its values (None: sRGB); what `to_tensor` and `load_image` share."
     if isinstance(image, (str, os.PathLike)):
@@ -162,6 +167,7 @@ def to_tensor(image, background=WHITE) -> torch.Tensor:
     t = torch.from_numpy(np.array(a, copy=not a.flags.writeable)).permute(2, 0, 1)
     return t.float().div_(255) if t.dtype == torch.uint8 else t.float().contiguous()
 
+# %% ../nbs/00_images.ipynb #6000c1cd
 def load_image(image, background=WHITE) -> Image.Image:
     "`image` (a path, or anything `to_tensor` takes) as an upright 8-bit RGB `PIL.Image`, its RGB ICC profile in `.info['icc_profile']`; raises like `to_tensor`."
     a, icc = read_rgb(image, background)
@@ -175,6 +181,7 @@ def quantize(x: torch.Tensor) -> torch.Tensor:
     "Clamp to [0, 1] and round to the 256 levels of an 8-bit image."
     return x.clamp(0, 1).mul(255).round().div(255)
 
+# %% ../nbs/00_images.ipynb #1b9fd13c
 def to_image(x: torch.Tensor) -> Image.Image:
     "A `(3, H, W)` (or `(1, 3, H, W)`) tensor in [0, 1] as an 8-bit RGB `PIL.Image`."
     if x.ndim == 4: x = x[0]
@@ -185,9 +192,11 @@ def to_image(x: torch.Tensor) -> Image.Image:
 OUTPUT_FORMATS = {'PNG': None, 'JPEG': 65_500, 'WEBP': 16_383, 'TIFF': None, 'BMP': None, 'PPM': None}   # largest side, px (libjpeg: 65500)
 OUTPUT_EXTS = ('.png', '.apng', '.jpg', '.jpeg', '.jpe', '.jfif', '.webp', '.tif', '.tiff', '.bmp', '.ppm')
 
+# %% ../nbs/00_images.ipynb #9c446ea7
 class ImageWriteError(OSError):
     "An output image that cannot be written; the message names the file."
 
+# %% ../nbs/00_images.ipynb #40e13a4c
 def output_format(path) -> str:
     "The Pillow format `path`'s extension asks for, if it stores full-size 8-bit RGB (`OUTPUT_FORMATS`); `ImageWriteError` otherwise."
     path = Path(path)
@@ -198,6 +207,7 @@ def output_format(path) -> str:
         raise ImageWriteError(f"{path}: jitsr writes 8-bit RGB as PNG, JPEG, WebP, TIFF, BMP or PPM, not {path.suffix} ({fmt}); use {exts}")
     return fmt
 
+# %% ../nbs/00_images.ipynb #834825c1
 def check_output(path, size: tuple[int, int] | None = None) -> str:
     "Everything about writing an image of `size` (w, h) to `path` that can be checked before computing it; returns the format. Raises `ImageWriteError`."
     path = Path(path); fmt = output_format(path)

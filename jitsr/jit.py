@@ -15,7 +15,7 @@ from einops import rearrange
 # %% auto #0
 __all__ = ['JIT_SIZES', 'RMSNorm', 'BottleneckPatchEmbed', 'sincos_1d', 'grid_positions', 'sincos_2d', 'rope_angles',
            'apply_rope', 'Attention', 'local_slopes', 'locality_bias', 'SwiGLU', 'TimestepEmbedder', 'modulate',
-           'CrossAttention', 'JiTBlock', 'FinalLayer', 'pos_key', 'cached', 'JiTConfig', 'JiT', 'jit_config',
+           'CrossAttention', 'JiTBlock', 'FinalLayer', 'pos_key', 'cached', 'JiTConfig', 'Tokens', 'JiT', 'jit_config',
            'count_params']
 
 # %% ../nbs/03_jit.ipynb #78ed86a8
@@ -216,9 +216,18 @@ class JiTConfig:
     local_slope: float = 0.0     # > 0: locality prior on attention between tokens with grid positions (slopes m0/4^h)
     context_reads_image: bool = True   # False: context tokens attend to context tokens only (a read-only condition stream)
 
+# %% ../nbs/03_jit.ipynb #c28843dd
+@dataclass
+class Tokens:
+    """Condition tokens for the backbone: `x` `(B, n, D)`; their `(row, col)` grid positions `pos` `(n, 2)` float, or
+    None (no position: no RoPE rotation, no locality prior); `rope`: whether RoPE rotates them by `pos`."""
+    x: torch.Tensor
+    pos: torch.Tensor | None = None
+    rope: bool = True
+
 # %% ../nbs/03_jit.ipynb #89d23aa4
 class JiT(nn.Module):
-    "The JiT denoiser: `forward(x_t, t, y=None, cond=None, context=None, context_pos=None, cross=None, cross_pos=None, context_rope=True)`."
+    "The JiT denoiser: `forward(x_t, t, cond=None, context=None, cross=None, y=None)` -> $\\hat x$ of the shape of `x_t`."
     def __init__(self, cfg: JiTConfig):
         super().__init__()
         self.cfg = cfg
@@ -252,7 +261,10 @@ class JiT(nn.Module):
             c = c + self.y_embed(y)
         return c if cond is None else c + cond
 
-    def forward(self, x, t, y=None, cond=None, context=None, context_pos=None, cross=None, cross_pos=None, context_rope=True):
+    def forward(self, x, t, cond=None, context: Tokens | None = None, cross: Tokens | None = None, y=None):
+        """$\\hat x$ `(B, out_chans, H, W)` for `x` `(B, in_chans, H, W)` at times `t` `(B,)`; `cond` `(B, D)` added to the
+        adaLN vector; `context` and `cross` condition `Tokens`; `y` class labels `(B,)` (class-conditional JiT).
+        `ValueError` for a size that is not a multiple of the patch, or missing `cross` tokens or labels."""
         cfg, (B, _, H, W) = self.cfg, x.shape
         p = cfg.patch_size
         if H % p or W % p: raise ValueError(f"image size {H}x{W} is not a multiple of the patch size {p}")
@@ -261,14 +273,15 @@ class JiT(nn.Module):
         c = self.conditioning(t, y, cond)
         pos_embed, angles, bias = self._grid_tables(gh, gw, x.device)
         h = self.patch_embed(x) + pos_embed.to(x.dtype)
-        extra = self._context_tokens(y, context)
-        if extra is not None: joint_angles, joint_bias = self._joint_tables(gh, gw, context, context_pos, context_rope, x.device)
-        cross_angles, cross_bias = (None, None) if cross_pos is None else self._cross_tables(gh, gw, cross_pos, x.device)
+        extra = self._context_tokens(y, None if context is None else context.x)
+        if extra is not None: joint_angles, joint_bias = self._joint_tables(gh, gw, context, x.device)
+        cross_x = None if cross is None else cross.x
+        cross_angles, cross_bias = (None, None) if cross is None or cross.pos is None else self._cross_tables(gh, gw, cross.pos, x.device)
         for i, blk in enumerate(self.blocks):
             if extra is not None and i == cfg.in_context_start:
                 h = torch.cat([extra.to(h.dtype), h], dim=1)
                 angles, bias = joint_angles, joint_bias
-            h = blk(h, c, angles, cross, cross_angles, bias, cross_bias)
+            h = blk(h, c, angles, cross_x, cross_angles, bias, cross_bias)
         if extra is not None: h = h[:, -gh * gw:]
         out = self.final(h, c)
         return rearrange(out, 'b (h w) (p q c) -> b c (h p) (w q)', h=gh, w=gw, p=p, q=p)
@@ -294,10 +307,10 @@ class JiT(nn.Module):
             return sincos_2d(pos, self.cfg.width), self._rope(pos), self._attn_bias(pos, pos)
         return self._tables_for(('grid', gh, gw), make, device)
 
-    def _joint_tables(self, gh, gw, context, context_pos, context_rope, device):
-        "RoPE angles and attention bias of [class tokens, `context`, grid]; context angles are 0 unless `context_pos` and `context_rope`, positions NaN (none) without `context_pos`."
-        n_cls, n_ctx = self.cfg.in_context_len, 0 if context is None else context.shape[1]
-        if context is None: context_pos = None
+    def _joint_tables(self, gh, gw, context: Tokens | None, device):
+        "RoPE angles and attention bias of [class tokens, `context`, grid]: context angles are 0 unless it has positions and `rope`; tokens without positions are at NaN, which the locality prior reads as 'no distance'."
+        n_cls, n_ctx = self.cfg.in_context_len, 0 if context is None else context.x.shape[1]
+        context_pos, context_rope = (None, True) if context is None else (context.pos, context.rope)
         def make():
             half, grid = self.cfg.width // self.cfg.heads // 2, grid_positions(gh, gw)
             ctx_pos = torch.full((n_ctx, 2), float('nan')) if context_pos is None else context_pos.cpu().float()
@@ -339,6 +352,6 @@ def jit_config(arch: str = 'B/16', **overrides) -> JiTConfig:
         raise ValueError(f"unknown JiT arch {arch!r}: use SIZE/PATCH with SIZE in {list(JIT_SIZES)}, e.g. 'B/16'")
     return replace(JiTConfig(patch_size=int(patch), **JIT_SIZES[size]), **overrides)
 
-def count_params(model: nn.Module, trainable_only: bool = True) -> int:
-    "Number of (trainable) parameters."
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+def count_params(model: nn.Module, trainable_only: bool = True, exclude: tuple = ()) -> int:
+    "Number of parameters of `model` (only the trainable ones if `trainable_only`), leaving out those whose name contains any of `exclude`."
+    return sum(p.numel() for n, p in model.named_parameters() if (p.requires_grad or not trainable_only) and not any(e in n for e in exclude))

@@ -23,6 +23,7 @@ def rgb_to_y(x: torch.Tensor, rounded: bool = True) -> torch.Tensor:
     if rounded: y = y.round()
     return (y / 255).unsqueeze(-3)
 
+# %% ../nbs/01a_metrics.ipynb #05ee0045
 def crop_border(x: torch.Tensor, n: int) -> torch.Tensor:
     "Remove `n` pixels from each side of `(..., H, W)`."
     return x[..., n:x.shape[-2] - n, n:x.shape[-1] - n] if n > 0 else x
@@ -30,6 +31,7 @@ def crop_border(x: torch.Tensor, n: int) -> torch.Tensor:
 # %% ../nbs/01a_metrics.ipynb #5d702f41
 PSNR_MAX = 100.0     # dB: the PSNR of identical images (the MSE is floored at data_range² · 1e-10)
 
+# %% ../nbs/01a_metrics.ipynb #e899e8ac
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
     """Per-image PSNR in dB (float64) of `(B, C, H, W)` (or `(C, H, W)`) tensors with values in [0, `data_range`];
     returns shape `(B,)` (or a scalar), in (-inf, `PSNR_MAX`]: the MSE is floored at `data_range² · 10^(-PSNR_MAX/10)`,
@@ -45,6 +47,7 @@ def _window(kind: str, size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     else: raise ValueError(f"unknown SSIM window {kind!r}: 'gaussian' or 'box'")
     return w / w.sum()
 
+# %% ../nbs/01a_metrics.ipynb #70fd313f
 def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, window: str = 'gaussian', size: int = 11,
          sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:
     "Per-image SSIM (float64, mean over channels and valid window positions) of `(B, C, H, W)` (or `(C, H, W)`) tensors."
@@ -78,6 +81,7 @@ def sr_metrics(sr: torch.Tensor, hr: torch.Tensor, scale: int = 4) -> dict:
 # %% ../nbs/01a_metrics.ipynb #33b9d0b6
 METRIC_KEYS = ('psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb', 'psnr_talk', 'ssim_talk')
 
+# %% ../nbs/01a_metrics.ipynb #ac9f2afc
 def summarize(per_image: list[dict]) -> dict:
     """Average per-image metrics (dicts of `sr_metrics`): PSNR/SSIM means over images, and the talk's PSNR of the mean
     MSE (`psnr_talk`, capped at `PSNR_MAX` like `psnr`); plus `n_images`. `ValueError` for an empty list."""

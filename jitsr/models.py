@@ -10,21 +10,35 @@ import torch.nn as nn
 from .data import bicubic_up
 from .baselines import BASELINES
 from .checkpoint import CheckpointError, load_checkpoint, load_weights
-from .core import JiTSR, parse_jitsr_name, shipped_weights
+from .core import JiTSR, parse_jitsr_name
 
 # %% auto #0
-__all__ = ['MODELS', 'build_model', 'load_model', 'upscaler']
+__all__ = ['JITSR_RECIPE', 'ARCH_RECIPES', 'PLAIN_JIT', 'MODELS', 'model_options', 'build_model', 'load_model', 'upscaler']
+
+# %% ../nbs/07a_models.ipynb #03af9b8a
+JITSR_RECIPE = {'target': 'residual', 'p_zero': 0.5, 'p_mean': -2.0, 'p_std': 1.0}
+ARCH_RECIPES = {'T/4': {'hr_size': 48, 'bottleneck': 64, 'local_slope': 4.0, 'context_reads_image': False}}
+PLAIN_JIT = {'target': 'image', 'p_zero': 0.0, 'p_mean': -0.8, 'p_std': 0.8}   # JiT's own (Li & He 2025)
+
+def model_options(name: str, **overrides) -> dict:
+    """The constructor options of the model `name`: its recipe (`JITSR_RECIPE` and `ARCH_RECIPES` for JiT-SR names,
+    nothing for the baselines), then `overrides`. Training stores these, so a checkpoint rebuilds the same model."""
+    if not name.startswith('jitsr-'): return dict(overrides)
+    arch, _ = parse_jitsr_name(name)
+    return {**JITSR_RECIPE, **ARCH_RECIPES.get(arch, {}), **overrides}
 
 # %% ../nbs/07a_models.ipynb #98f6cfd0
 MODELS = dict(BASELINES)
 
 def build_model(name: str, **overrides) -> nn.Module:
-    """A new model by `name`: a baseline in `MODELS`, or `jitsr-<arch>-<scheme>`; with constructor `overrides`.
-    `ValueError` for an unknown name; `TypeError` for an unknown option."""
-    if name in MODELS: return MODELS[name](**overrides)
+    """A new model by `name`: a baseline in `MODELS`, or `jitsr-<arch>-<scheme>`, with the options `model_options`
+    gives (the recipe the name carries, then `overrides`). `ValueError` for an unknown name; `TypeError` for an
+    unknown option."""
+    options = model_options(name, **overrides)
+    if name in MODELS: return MODELS[name](**options)
     if name.startswith('jitsr-'):
         arch, scheme = parse_jitsr_name(name)
-        return JiTSR(arch, scheme, **overrides)
+        return JiTSR(arch, scheme, **options)
     raise ValueError(f"unknown model {name!r} (available: {', '.join(MODELS)}, jitsr-<arch>-<scheme>)")
 
 # %% ../nbs/07a_models.ipynb #7f2873e6

@@ -5,6 +5,9 @@
 # %% ../nbs/08_presets.ipynb #c2e67a1c
 from __future__ import annotations
 from dataclasses import dataclass, field, replace
+from .config import DEFAULT_HR_SIZE
+from .core import JiTSRConfig
+from .models import PLAIN_JIT, model_options
 
 # %% auto #0
 __all__ = ['PRESETS', 'RunSpec', 'Preset', 'set_name', 'dry_run']
@@ -14,13 +17,14 @@ __all__ = ['PRESETS', 'RunSpec', 'Preset', 'set_name', 'dry_run']
 class RunSpec:
     """One learned model of the comparison: its row `label`, its `build_model` name `model` with the overrides
     `model_kwargs`, and its training recipe. `steps` is its budget in optimiser steps: `steps × batch_size` crops of
-    `hr_size`×`hr_size` HR pixels, the same on any machine. `micro_batch`: the most crops one GPU holds per forward
+    `crop`×`crop` HR pixels, the same on any machine (`hr_size`, or when None the training size the model's options
+    give it: a JiT-SR model is built for its crop, so the crop is stated once, in its options). `micro_batch`: the most crops one GPU holds per forward
     (gradient accumulation above it; None: the whole share of the batch)."""
     label: str
     model: str
     model_kwargs: dict = field(default_factory=dict)
     steps: int = 300                   # training budget in optimiser steps
-    hr_size: int = 96                  # HR crop, pixels
+    hr_size: int | None = None         # HR crop, pixels; None: the size the model is built for
     batch_size: int = 16               # global batch (split over the processes under torchrun)
     learning_rate: float = 2e-4        # peak AdamW learning rate
     warmup_steps: int = 50
@@ -28,6 +32,13 @@ class RunSpec:
     betas: tuple = (0.9, 0.99)
     ema_decay: float = 0.999
     micro_batch: int | None = None
+
+    @property
+    def crop(self) -> int:
+        "The HR crop of this run, in pixels: `hr_size`, else the model's training size (`hr_size` in its options, a JiT-SR model's default, else 96)."
+        if self.hr_size is not None: return self.hr_size
+        default = JiTSRConfig.hr_size if self.model.startswith('jitsr-') else DEFAULT_HR_SIZE
+        return model_options(self.model, **self.model_kwargs).get('hr_size', default)
 
 # %% ../nbs/08_presets.ipynb #1fc10475
 @dataclass
@@ -60,17 +71,14 @@ def set_name(name: str) -> str:
     return name.removeprefix('testsets/').replace('/', '-')
 
 # %% ../nbs/08_presets.ipynb #97fa5e36
-_RES = {'residual': True, 'p_zero': 0.5, 'p_mean': -2.0, 'p_std': 1.0}
 _SCHEMES = ('concat', 'token', 'token-rope', 'cross')
 
-_LOCAL = {'local_slope': 4.0, 'context_reads_image': False}    # notebook 06: the LR pathway on a small budget
-
 def _jit_runs(arch: str, hr: int, steps, batch: int, learning_rate: float, schemes=_SCHEMES, warmup: int = 50,
-              recipe=_RES, train: dict | None = None, **kw) -> list:
+              recipe: dict | None = None, train: dict | None = None, **kw) -> list:
     """One `RunSpec` per scheme, `JiT-SR {arch} {scheme}`: the model `jitsr-{arch}-{scheme}` built for `hr`-px crops
-    with the `recipe` and the options `kw`; `steps` a number or `{scheme: steps}`; `train` further `RunSpec` fields."""
-    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {'hr_size': hr, **recipe, **kw},
-                    steps[s] if isinstance(steps, dict) else steps, hr, batch, learning_rate, warmup, **(train or {}))
+    with the options `kw`; `recipe`: options that replace the name's own (`model_options`, notebook 07a); `steps` a number or `{scheme: steps}`; `train` further `RunSpec` fields."""
+    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {'hr_size': hr, **(recipe or {}), **kw},
+                    steps[s] if isinstance(steps, dict) else steps, None, batch, learning_rate, warmup, **(train or {}))
             for s in schemes]
 
 # %% ../nbs/08_presets.ipynb #3c582f08
@@ -82,8 +90,7 @@ PRESETS = {
     'cpu': Preset('cpu', budget_minutes=30, pd_run='JiT-SR T/4 concat', runs=[
         RunSpec('EDSR-baseline', 'edsr-baseline', {'bicubic_skip': True}, 210, 96, 16, 4e-4),
         RunSpec('SwinIR-light', 'swinir-light', {'bicubic_skip': True}, 230, 64, 16, 4e-4),
-        *_jit_runs('T/4', 48, {'concat': 500, 'token': 310, 'token-rope': 280, 'cross': 300}, 8, 5e-4, warmup=10,
-                   bottleneck=64, **_LOCAL)]),
+        *_jit_runs('T/4', 48, {'concat': 500, 'token': 310, 'token-rope': 280, 'cross': 300}, 8, 5e-4, warmup=10)]),
     'gpu': Preset('gpu', budget_minutes=8, train_data=('imagenet256',), eval_sets=('testsets/Set5', 'testsets/Set14'),
                   eval_heldout=True, pd_run='JiT-SR B/16 concat', pd_heun=(25,), val_images=8, num_workers=None, runs=[
         RunSpec('EDSR', 'edsr', {}, 1000, 192, 16, 2e-4),
@@ -95,10 +102,10 @@ PRESETS = {
                        cache=False, check_sizes=False, num_workers=None,
                        runs=[RunSpec('EDSR', 'edsr', {}, 150_000, 192, 16, 1e-4, micro_batch=16),
                              RunSpec('SwinIR', 'swinir', {}, 150_000, 192, 32, 2e-4, micro_batch=16),
-                             *_jit_runs('B/16', 256, 20_000, 1024, 5e-5 * 1024 / 256, warmup=_WARMUP_1K, recipe={},
+                             *_jit_runs('B/16', 256, 20_000, 1024, 5e-5 * 1024 / 256, warmup=_WARMUP_1K, recipe=PLAIN_JIT,
                                         train={**_JIT_IMAGENET, 'micro_batch': 128}),
                              *_jit_runs('L/16', 256, 20_000, 1024, 5e-5 * 1024 / 256, schemes=('concat', 'token'),
-                                        warmup=_WARMUP_1K, recipe={}, train={**_JIT_IMAGENET, 'micro_batch': 64})]),
+                                        warmup=_WARMUP_1K, recipe=PLAIN_JIT, train={**_JIT_IMAGENET, 'micro_batch': 64})]),
 }
 
 # %% ../nbs/08_presets.ipynb #fd3bfdfd
@@ -114,6 +121,6 @@ def dry_run(p: Preset) -> Preset:
         family = 'jitsr' if r.model.startswith('jitsr-') else r.model.split('-')[0]
         hr = 32 if family == 'jitsr' else 16
         kw = {**r.model_kwargs, **_TINY[family], **({'hr_size': hr} if family == 'jitsr' else {})}
-        runs.append(replace(r, model_kwargs=kw, steps=2, hr_size=hr, batch_size=2, warmup_steps=0, micro_batch=None))
+        runs.append(replace(r, model_kwargs=kw, steps=2, hr_size=None if family == 'jitsr' else hr, batch_size=2, warmup_steps=0, micro_batch=None))
     return replace(p, runs=runs, max_eval_images=2, val_images=2, val_crop=64, curve_points=1, pd_euler=(1, 2),
                    pd_heun=(), grid_crop=32, eval_crop=96)

@@ -12,6 +12,7 @@ __all__ = ['PROGRESS_EVERY', 'in_notebook', 'use_bars', 'ProgressLines', 'progre
 # %% ../nbs/01_progress.ipynb #e5c3f7bf
 PROGRESS_EVERY = 30.0   # seconds: the longest silence of a run whose progress goes to a log file
 
+# %% ../nbs/01_progress.ipynb #fef2463d
 def in_notebook() -> bool:
     "Whether this runs in a Jupyter kernel (where fastprogress draws HTML bars)."
     try:
@@ -19,6 +20,7 @@ def in_notebook() -> bool:
         return get_ipython() is not None and 'IPKernelApp' in get_ipython().config
     except Exception: return False
 
+# %% ../nbs/01_progress.ipynb #ea764828
 def use_bars() -> bool:
     """Whether a progress bar can be seen: in a notebook, or when stderr and stdout are both terminals (fastprogress
     draws only when stdout is one, even when its output is sent to stderr) and fastprogress is installed."""

@@ -54,6 +54,7 @@ def report(res: dict) -> str:
         + ', '.join(f"{r['model']} {r['psnr_talk']:.2f}/{r['ssim_talk']:.3f}" for r in res['rows']),
         f"every learned model above bicubic: {res['all_learned_above_bicubic']}"])
 
+# %% ../nbs/08b_report.ipynb #4995ce4d
 def show_results(folder) -> dict | None:
     "Print the `report` of the `jitsr-reproduce` run in `folder` (its `results.json`) and return the result dict; `None` if absent."
     f = Path(folder) / 'results.json'

@@ -4,21 +4,21 @@
 
 # %% ../nbs/08c_reproduce.ipynb #5e10de8f
 from __future__ import annotations
-import datetime, json, math, os, platform, sys, time
+import datetime, json, math, os, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 import torch.distributed as dist
 from .images import load_image, to_tensor
-from .data import find_data, image_files, split_folder, make_pair, bicubic_up, SRDataset
+from .data import environment, find_data, image_files, split_folder, make_pair, bicubic_up, SRDataset
 from .progress import ProgressLines
 from .metrics import evaluate
-from .baselines import n_params
+from .jit import count_params
 from .config import TrainConfig
 from .distributed import dist_env, join_process_group, barrier_all
-from .training import Trainer
-from .models import build_model, load_model
+from .training import Trainer, crop_size
+from .models import build_model, load_model, model_options
 from .presets import RunSpec, Preset, PRESETS, dry_run, set_name
 from .analysis import model_nfe, gap_closure, eval_row, pd_study, detail_crop
 from .report import report, show_results, write_csv, plot_curves, result_grid, plot_pd   # show_results: also jitsr.reproduce.show_results
@@ -72,16 +72,6 @@ def centre_crops(images, size: int) -> list[torch.Tensor]:
 def _slug(label: str) -> str:
     "The folder name of a row: `JiT-SR T/4 concat` -> `jit-sr-t4-concat`."
     return label.lower().replace('/', '').replace(' ', '-')
-
-def _env() -> dict:
-    "The machine a table was made on: device, its name (GPU or CPU model), torch threads, versions, GPU count."
-    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-    name = torch.cuda.get_device_name(0) if dev == 'cuda' else (platform.processor() or platform.machine())
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): cpu = platform.machine()
-    return {'device': dev, 'device_name': name if dev == 'cuda' else cpu, 'threads': torch.get_num_threads(),
-            'torch': str(torch.__version__), 'python': platform.python_version(),
-            'gpus': torch.cuda.device_count() if dev == 'cuda' else 0}
 
 class _Log:
     "The run's log: each message with the seconds since the start, appended to `path` and (unless `quiet`) printed on stderr."
@@ -137,16 +127,17 @@ def train_run(spec: RunSpec, train_files, val_images, out: Path, curve_points: i
     30 s, and `slow_warning` once when the run is projected to take far longer than `planned_s`."""
     budget = None if minutes else (steps or spec.steps)
     warmup = spec.warmup_steps if warmup_steps is None else warmup_steps
-    cfg = TrainConfig(model=spec.model, model_kwargs=spec.model_kwargs, steps=budget, minutes=minutes,
+    cfg = TrainConfig(model=spec.model, model_kwargs=model_options(spec.model, **spec.model_kwargs), steps=budget, minutes=minutes,
                       batch_size=spec.batch_size, micro_batch=spec.micro_batch, hr_size=spec.hr_size,
                       learning_rate=spec.learning_rate, betas=spec.betas, warmup_steps=warmup, schedule=spec.schedule,
                       ema_decay=spec.ema_decay, seed=seed, log_every=25, ckpt_every=100, max_val_images=len(val_images),
                       num_workers=num_workers, eval_every=max(budget // curve_points, 1) if budget else 0,
                       eval_minutes=minutes / curve_points if minutes else 0)
-    ds = SRDataset(train_files, hr_size=spec.hr_size, train=True, cache=cache, check_sizes=check_sizes)
     if model is None:
         torch.manual_seed(seed)
-        model = build_model(spec.model, **spec.model_kwargs)
+        model = build_model(spec.model, **cfg.model_kwargs)
+    cfg.hr_size = crop_size(cfg, model)                 # the spec's crop, else the one the model is built for
+    ds = SRDataset(train_files, hr_size=cfg.hr_size, train=True, cache=cache, check_sizes=check_sizes)
     trainer = Trainer(cfg, ds, out, model, val_images=val_images, progress=False, quiet=True, ckpt_dir=ckpt_dir)
     if trainer.resume(): log(f"{spec.label}: resumed at step {trainer.step} ({trainer.elapsed:.0f} s trained)")
     trainer.on_record = _progress_log(spec, budget, planned_s, log)
@@ -169,7 +160,7 @@ class _Job:
     world: int
     device: torch.device
     log: _Log
-    env: dict                   # `_env()`
+    env: dict                   # `environment()`
     started: float              # `time.perf_counter()` when the work started
     train: list                 # training files
     sets: dict                  # evaluation sets `{name: files or HR tensors}`
@@ -204,7 +195,7 @@ def _prepare(preset: str | Preset, out, data, dry: bool, quiet: bool, steps_scal
     log = _Log(folder / 'log.txt', quiet or rank != 0)
     _stamp(folder, {'preset': chosen.name, 'dry_run': dry, 'data': [str(d) for d in data or []],
                     'steps_scale': steps_scale, 'minutes': minutes}, rank)
-    started, env = time.perf_counter(), _env()
+    started, env = time.perf_counter(), environment()
     train, heldout, sets = gather_data(chosen, data)
     log(f"preset {chosen.name}{' (dry run)' if dry else ''} on {env['device_name']} ({env['device']}): {len(train)} training images, "
         f"evaluation sets {', '.join(f'{k} ({len(v)})' for k, v in sets.items())}")
@@ -243,7 +234,7 @@ def _load_row(job: _Job, spec: RunSpec) -> tuple[dict, torch.nn.Module, list]:
 def _new_row(job: _Job, spec: RunSpec, model, history: list, budget: int | None) -> dict:
     "The row of a model just trained: what it is, what its training cost, and its metrics (`eval_row`)."
     last = [r for r in history if 'loss' in r][-1]
-    return {'model': spec.label, 'name': spec.model, 'model_kwargs': spec.model_kwargs, 'params': n_params(model),
+    return {'model': spec.label, 'name': spec.model, 'model_kwargs': model_options(spec.model, **spec.model_kwargs), 'params': count_params(model),
             'nfe': model_nfe(model), 'budget_steps': budget, 'steps': last['step'],
             'images_seen': last['step'] * spec.batch_size, 'train_seconds': last['elapsed_s'],
             'images_per_s': last['images_per_s'], 'hr_size': spec.hr_size, 'batch_size': spec.batch_size,
@@ -254,7 +245,7 @@ def _train_row(job: _Job, spec: RunSpec) -> tuple | None:
     run_dir, ckpt_folder = _folders(job, spec)
     budget = None if job.minutes else max(1, round(spec.steps * job.steps_scale))
     job.log(f"{spec.label}: training {spec.model} for {f'{job.minutes} min' if job.minutes else f'{budget} steps'} "
-            f"({spec.hr_size}-px crops, batch {spec.batch_size}, lr {spec.learning_rate})")
+            f"({spec.crop}-px crops, batch {spec.batch_size}, lr {spec.learning_rate})")
     warmup = max(0, round(spec.warmup_steps * min(job.steps_scale, 1.0)))    # a shortened run warms up for as large a share
     planned_s = None if job.minutes else job.preset.budget_minutes * 60 / len(job.preset.runs) * job.steps_scale
     model, history = train_run(spec, job.train, job.val, run_dir, job.preset.curve_points, steps=budget, minutes=job.minutes,

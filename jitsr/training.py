@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.distributed as dist
 from torch.utils.data import Dataset, DataLoader
 from fastcore.basics import patch
-from .data import SRDataset
+from .data import SRDataset, environment
 from .progress import use_bars, PROGRESS_EVERY, TrainingProgress
 from .metrics import evaluate
 from .checkpoint import CheckpointError, rng_state, set_rng_state, save_checkpoint, load_checkpoint, load_weights
@@ -126,7 +126,7 @@ def state_dict(self: Trainer) -> dict:
     return {'model': self.model.state_dict(), 'ema': self.ema.state_dict() if self.ema else None,
             'opt': self.opt.state_dict(), 'step': self.step, 'elapsed': self.elapsed, 'rng': rng_state(self.device),
             'config': asdict(self.cfg), 'format': 'jitsr-train-1',
-            'meta': {'torch': str(torch.__version__), 'device': str(self.device), 'world': self.world,
+            'meta': {**environment(self.device), 'world': self.world,
                      'saved': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}}
 
 # %% ../nbs/05_training.ipynb #50b4fada

@@ -8,7 +8,7 @@ or the GPU waits. Each record: what was timed, its median seconds per batch, the
 the machine, device, threads, torch version, date and command. A benchmark, not a test.
 """
 from __future__ import annotations
-import argparse, json, sys, time, platform, datetime, statistics, shlex
+import argparse, json, sys, time, datetime, statistics, shlex
 from pathlib import Path
 import torch
 
@@ -18,9 +18,7 @@ from jitsr.diffusion import FlowMatching
 from jitsr.distributed import StepSampler, SeededItems
 
 
-def cpu_name() -> str:
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.machine()
+from jitsr.data import cpu_name
 
 
 def time_batches(files, cache: bool, workers: int, batch: int, hr: int, n: int) -> dict:

@@ -21,11 +21,7 @@ from jitsr.jit import JiT, jit_config, count_params
 PEAK_BF16 = {'H100 PCIe': 756e12, 'H100': 989.4e12, 'H200': 989.4e12, 'A100': 312e12}
 
 
-def cpu_name() -> str:
-    try:
-        return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
+from jitsr.data import cpu_name
 
 
 def peak_flops(name: str):

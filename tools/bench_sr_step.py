@@ -6,7 +6,7 @@ Each record: model, overrides, memory format, batch, crop size, images/s, device
 A benchmark, not a test.
 """
 from __future__ import annotations
-import argparse, json, sys, time, platform, datetime
+import argparse, json, sys, time, datetime
 from pathlib import Path
 import torch
 
@@ -18,9 +18,7 @@ CASES = [('edsr-baseline', {}, 96, False), ('edsr-baseline', {}, 96, True)] + \
         [(f'jitsr-T/4-{s}', JIT_KW, 48, False) for s in ('concat', 'residual', 'token', 'token-rope', 'cross')]
 
 
-def cpu_name() -> str:
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.machine()
+from jitsr.data import cpu_name
 
 
 def time_step(name, kw, hr_size, channels_last, batch, steps, warmup):

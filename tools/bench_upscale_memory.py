@@ -95,12 +95,7 @@ def main(argv=None):
     print(a.out)
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    return platform.processor()
+from jitsr.data import cpu_name as _cpu_name
 
 
 if __name__ == '__main__':

@@ -112,8 +112,9 @@ class Ctx:
 
 
 def cpu_name() -> str:
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.machine()
+    "The CPU's model name (`jitsr.data.cpu_name`; imported here, as every jitsr import of this script is, when used)."
+    from jitsr.data import cpu_name as library_cpu_name
+    return library_cpu_name()
 
 
 def free(ctx: Ctx):
@@ -121,7 +122,6 @@ def free(ctx: Ctx):
     if ctx.cuda: torch.cuda.empty_cache()
 
 
-def n_params(model) -> int: return sum(p.numel() for p in model.parameters())
 
 
 # ------------------------------------------------------------------------------------------------ timing a training step
@@ -145,6 +145,7 @@ def time_training(ctx: Ctx, name: str, kw: dict, batch: int, hr: int, workers: i
     (`SeededItems` + `StepSampler` over the cached `SRDataset`) and the wait for each is timed; else random tensors."""
     from torch.utils.data import DataLoader
     from jitsr.training import EMA, conv_heavy
+    from jitsr.jit import count_params
     from jitsr.distributed import SeededItems, StepSampler
     warmup, steps = warmup if warmup is not None else ctx.warmup, steps if steps is not None else ctx.steps
     model = ctx.build(name, **kw).train()
@@ -184,7 +185,7 @@ def time_training(ctx: Ctx, name: str, kw: dict, batch: int, hr: int, workers: i
                       'data': 'random tensors on the device' if workers is None else
                               f'DataLoader, {workers} workers, SRDataset(cache=True) of {ctx.data}',
                       'step_includes': 'zero_grad, loss fwd (autocast), backward, .item(), clip_grad_norm, AdamW, EMA; synchronised'},
-           'params_m': round(n_params(model) / 1e6, 2), 's_step': med(t_step), 's_step_min': round(min(t_step), 5),
+           'params_m': round(count_params(model) / 1e6, 2), 's_step': med(t_step), 's_step_min': round(min(t_step), 5),
            's_data_wait': med(t_data) if workers is not None else None, 's_noise': med(t_noise) if noise else None,
            'images_per_s_step': round(batch / statistics.median(t_step), 1), 'last_loss': round(loss, 5)}
     if workers is not None:
@@ -269,17 +270,17 @@ def probe_preset_steps(ctx: Ctx):
     "GPU step time of every run of the gpu preset, on random tensors (the data cost is step_split's, scaled by the plan)."
     out = []
     for r in gpu_preset_runs(ctx.smoke):
-        key = (r.model, r.batch_size, r.hr_size)
+        key = (r.model, r.batch_size, r.crop)
         base = {'label': r.label, 'steps_planned': getattr(r, 'steps', None)}
         if key in ctx.step_cache:
             out.append({**ctx.step_cache[key], **base, 'reused_from': 'an earlier probe (same model, batch, crop)'}); continue
         if ctx.left() < 8: out.append({'config': {'model': r.model}, **base, 'skipped': 'budget'}); continue
         try:
-            rec = time_training(ctx, r.model, r.model_kwargs, r.batch_size, r.hr_size,
+            rec = time_training(ctx, r.model, r.model_kwargs, r.batch_size, r.crop,
                                 warmup=1 if ctx.smoke else 2, steps=2 if ctx.smoke else 3)
             out.append({**rec, **base})
         except Exception as e:
-            out.append({'config': {'model': r.model, 'batch': r.batch_size, 'hr_size': r.hr_size}, **base, 'error': short(e)})
+            out.append({'config': {'model': r.model, 'batch': r.batch_size, 'hr_size': r.crop}, **base, 'error': short(e)})
         free(ctx)
     return out
 
@@ -482,10 +483,10 @@ def estimate_step(doc: dict, run, preset_workers: int) -> tuple:
     "(seconds per step, where the number comes from) for a RunSpec: its GPU step plus the data wait, from the probe or guesses."
     arch = run.model.split('-')[1] if run.model.startswith('jitsr-') else None
     fam = arch if arch in GUESS_STEP else run.model.split('-')[0] if run.model.split('-')[0] in GUESS_STEP else 'other'
-    pix = run.batch_size * run.hr_size ** 2
+    pix = run.batch_size * run.crop ** 2
     mine = [r for r in records(doc, 'preset_steps') + records(doc, 'memory') + records(doc, 'step_split')
             if r['config'].get('model') == run.model and r['config'].get('batch') == run.batch_size
-            and r['config'].get('hr_size') == run.hr_size and r.get('s_step')]
+            and r['config'].get('hr_size') == run.crop and r.get('s_step')]
     same_arch = [r for r in records(doc, 'memory') + records(doc, 'step_split') if arch and r.get('s_step')
                  and r['config'].get('model', '').startswith(f'jitsr-{arch}-')]
     if mine: step, src = mine[0]['s_step'], 'measured'
@@ -520,7 +521,8 @@ def make_plan(a) -> dict:
         try:
             with torch.device('meta'):
                 from jitsr.models import build_model
-                params = n_params(build_model(r.model, **r.model_kwargs))
+                from jitsr.jit import count_params
+                params = count_params(build_model(r.model, **r.model_kwargs))
         except Exception: params = 500e6                # unknown: assume an L/16
         # the trainer saves model + EMA + AdamW's two moments (16 bytes a parameter) every 100 steps and at the end;
         # assume 1 GB/s with fsync
