@@ -38,7 +38,7 @@ PRESET_NAMES = ('cpu', 'gpu', 'imagenet')
 PROTOCOL_NAMES = ('standard', 'talk')
 MAX_STEPS = 1000                       # jitsr.core.MAX_STEPS
 MODEL_HELP = (f"a baseline ({', '.join(BASELINE_NAMES)}) or jitsr-SIZE/PATCH-SCHEME with SIZE in {'/'.join(JIT_SIZES_NAMES)}, "
-              f"PATCH the patch size in HR pixels (a multiple of 4: T/4, B/16, L/16, ...), SCHEME in {', '.join(SCHEME_NAMES)}")
+              f"PATCH the patch size in HR pixels (a multiple of 4: T/4, B/16, L/16, ...), SCHEME in {', '.join(SCHEME_NAMES)} (residual: concat with the residual target)")
 
 # %% ../nbs/09_cli.ipynb #bca1f503
 def _fail(prog: str, msg: str, code: int = 2):
@@ -67,6 +67,17 @@ class _Parser(argparse.ArgumentParser):
     "argparse, but a bad command line is one line on stderr (and where to find the usage), exit status 2."
     def __init__(self, **kw): super().__init__(formatter_class=_Formatter, **kw)
     def error(self, message): _fail(self.prog, f"{message} (see {self.prog} --help)")
+
+# %% ../nbs/09_cli.ipynb #60c2e913
+class _Deprecated(argparse.Action):
+    "An option kept under an older name: it stores its value where the new option does, and warns to `use` the new one."
+    def __init__(self, option_strings, dest, use: str, **kw):
+        super().__init__(option_strings, dest, **kw)
+        self.use = use
+    def __call__(self, parser, namespace, values, option_string=None):
+        import warnings
+        warnings.warn(f"{option_string} is deprecated: use {self.use}", FutureWarning, stacklevel=2)
+        setattr(namespace, self.dest, values)
 
 # %% ../nbs/09_cli.ipynb #37c2bdc7
 def _script(prog: str):
@@ -151,7 +162,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument('--data', required=True, help='a folder (searched recursively) or one image file of HR images')
     p.add_argument('--model', default='bicubic', help="'bicubic', 'jitsr' (the shipped JiT-SR) or the path of a checkpoint")
     p.add_argument('--scale', type=number(int, 2), default=4, help='upscaling factor')
-    p.add_argument('--protocol', choices=PROTOCOL_NAMES, default='standard', help='degradation and cropping (notebook 00)')
+    p.add_argument('--protocol', choices=PROTOCOL_NAMES, default='standard', help='degradation and cropping (notebook 00a)')
     p.add_argument('--split', choices=['all', 'train', 'val'], default='all',
                    help='the part of the folder that jitsr-train trains on or holds out (hash split)')
     p.add_argument('--val-frac', type=number(float, 0, 1, lo_open=True, hi_open=True), default=0.1, help='the held-out fraction of that split')
@@ -192,17 +203,14 @@ def eval_main(argv=None):
     print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in res.items()}, allow_nan=False))
 
 # %% ../nbs/09_cli.ipynb #cec76b87
-def config_options(p: argparse.ArgumentParser, cls=TrainConfig, helps: dict | None = None, defaults: dict | None = None,
-                   aliases: dict | None = None):
+def config_options(p: argparse.ArgumentParser, cls=TrainConfig, helps: dict | None = None, defaults: dict | None = None):
     """Add to `p` one option `--field-name` per field of the dataclass `cls` declared with `option` (notebook 04b),
-    with that field's default (or `defaults[name]`), help (or `helps[name]`), range and choices; `aliases[name]`: more
-    option strings. A flag (`bool`) is `store_true`; a dict is a JSON object; choices given as a dict show its words."""
-    helps, defaults, aliases = helps or {}, defaults or {}, aliases or {}
+    with that field's default (or `defaults[name]`), help (or `helps[name]`), range and choices. A flag (`bool`) is `store_true`; a dict is a JSON object; choices given as a dict show its words."""
+    helps, defaults = helps or {}, defaults or {}
     for f in fields(cls):
         meta = f.metadata.get('cli')
         if meta is None: continue
         default = defaults.get(f.name, f.default if f.default is not MISSING else f.default_factory())
-        names = ['--' + f.name.replace('_', '-'), *aliases.get(f.name, ())]
         kw = dict(dest=f.name, help=helps.get(f.name, meta['help']))
         choices, kind = meta['choices'], meta['kind']
         if isinstance(choices, dict): kw.update(choices=list(choices), default=next(k for k, v in choices.items() if v == default))
@@ -211,7 +219,7 @@ def config_options(p: argparse.ArgumentParser, cls=TrainConfig, helps: dict | No
         elif kind is dict: kw.update(default=json.dumps(default))
         elif kind is str: kw.update(default=default)
         else: kw.update(default=default, type=number(kind, meta['lo'], meta['hi'], meta['lo_open'], meta['hi_open']))
-        p.add_argument(*names, **kw)
+        p.add_argument('--' + f.name.replace('_', '-'), **kw)
 
 def config_from_args(a: argparse.Namespace, cls=TrainConfig):
     """The `cls` of parsed options `a` (from `config_options`): words of dict choices turned back into values, JSON
@@ -233,7 +241,9 @@ def config_from_args(a: argparse.Namespace, cls=TrainConfig):
 def train_parser() -> argparse.ArgumentParser:
     "`jitsr-train`'s options: those of `TrainConfig` (generated by `config_options`), then the data and the run's folder."
     p = _Parser(prog='jitsr-train', description='Train an SR model on folders of HR images; prints the checkpoint path last.')
-    config_options(p, helps={'model': MODEL_HELP}, defaults={'steps': None}, aliases={'learning_rate': ['--lr']})
+    config_options(p, helps={'model': MODEL_HELP}, defaults={'steps': None})
+    p.add_argument('--lr', dest='learning_rate', type=number(float, 0, lo_open=True), action=_Deprecated,
+                   help=argparse.SUPPRESS, use='--learning-rate')
     p.add_argument('--data', nargs='+', required=True, help='folders of HR training images (searched recursively)')
     p.add_argument('--out', required=True, help='output folder: checkpoint.pt and metrics.jsonl')
     p.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pt (same model and options)')
@@ -268,14 +278,15 @@ def train_main(argv=None):
     from jitsr.data import SRDataset, split_folder
     from jitsr.metrics import eval_min_side
     from jitsr.progress import use_bars
-    from jitsr.models import build_model, model_options
+    from jitsr.models import build_model, resume_options
     from jitsr.checkpoint import CheckpointError
     from jitsr.training import Trainer, TrainingDiverged, usable_files, crop_size
     try:
-        kw = cfg.model_kwargs = model_options(a.model, **kw)        # the name's recipe, then the options given: all stored
+        kw = cfg.model_kwargs = resume_options(out / 'checkpoint.pt', a.model, **kw)   # the recipe and the options given, or a resumed run's
         with torch.device('meta'): shape_only = build_model(a.model, **kw)   # the name and options, without allocating anything
         cfg.hr_size = crop_size(cfg, shape_only)
     except (ValueError, TypeError) as e: fail(f"--model {a.model} --model-kwargs {json.dumps(kw)}: {e}")
+    except CheckpointError as e: fail(str(e), 3)
     files, val = [], []
     for d in a.data:                                    # train/ + val/ when the folder has them, else a hash split
         tr, va = split_folder(d, a.val_frac)

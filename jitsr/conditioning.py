@@ -15,14 +15,14 @@ from .jit import JiTConfig, Tokens, cached, grid_positions, sincos_2d
 
 # %% auto #0
 __all__ = ['SCHEMES', 'Condition', 'Conditioning', 'LRTokens', 'ChannelConcat', 'TokenConcat', 'AlignedTokens', 'CrossAttend',
-           'scheme_backbone', 'make_scheme', 'lr_attention']
+           'make_scheme', 'lr_attention']
 
 # %% ../nbs/06_conditioning.ipynb #5c55e71e
 @dataclass
 class Condition:
     """What a scheme hands the backbone for one batch, the arguments of `JiT.forward(x, t, cond, context=, cross=)`:
-    its input `x` (`x_t`, with extra channels for channel concat), an adaLN vector `cond` `(B, D)`, and `Tokens` that
-    join the sequence (`context`) or are read by cross-attention (`cross`)."""
+    its input `x` `(B, C, H, W)` (`x_t`, with 3 more channels for channel concat), an adaLN vector `cond` `(B, D)`, and
+    `Tokens` that join the sequence (`context`) or are read by cross-attention (`cross`)."""
     x: torch.Tensor
     cond: torch.Tensor | None = None
     context: Tokens | None = None
@@ -32,14 +32,16 @@ class Condition:
 class Conditioning(nn.Module):
     """A way to feed the LR image to the JiT backbone. `backbone(cfg)`: what the scheme needs of the backbone's config
     (input channels, where context tokens join, cross-attention); the scheme is then built once from the finished
-    config, `Scheme(cfg, scale)`; `forward(x_t, lr, lr_up) -> Condition`."""
+    config, `Scheme(cfg, scale)` (`make_scheme` does both); `forward(x_t, lr, lr_up) -> Condition`."""
     def __init__(self, cfg: JiTConfig, scale: int):
         super().__init__()
         self.width, self.patch_size, self.scale, self.depth = cfg.width, cfg.patch_size, scale, cfg.depth
         self._tables = {}                    # LR-grid position tables by key (`cached`): not in the state dict
 
     @classmethod
-    def backbone(cls, cfg: JiTConfig) -> dict: return {}
+    def backbone(cls, cfg: JiTConfig) -> dict:
+        "The `JiTConfig` fields this scheme sets, given the backbone's config `cfg` (none by default)."
+        return {}
 
     def lr_pos(self, gh, gw):
         "The `(row, col)` positions of a `gh`×`gw` LR token grid: a CPU table, made once per grid (do not modify it)."
@@ -78,7 +80,6 @@ class TokenConcat(Conditioning):
         super().__init__(cfg, scale)
         self.grid = cfg.img_size // cfg.patch_size          # the training grid, where the learnt positions live
         self.tokens = LRTokens(cfg.width, cfg.patch_size, scale)
-        self.start = cfg.in_context_start
         self.pos = nn.Parameter(torch.randn(1, self.grid * self.grid, cfg.width) * 0.02)
 
     @classmethod
@@ -100,7 +101,7 @@ class AlignedTokens(Conditioning):
     "LR tokens placed at the RoPE positions of the HR patches they cover, with a learnt role embedding; joint attention from block 0."
     def __init__(self, cfg: JiTConfig, scale: int):
         super().__init__(cfg, scale)
-        self.tokens, self.start = LRTokens(cfg.width, cfg.patch_size, scale), cfg.in_context_start
+        self.tokens = LRTokens(cfg.width, cfg.patch_size, scale)
         self.role = nn.Parameter(torch.randn(1, 1, cfg.width) * 0.02)
 
     @classmethod
@@ -133,17 +134,12 @@ class CrossAttend(Conditioning):
 # %% ../nbs/06_conditioning.ipynb #f046c78e
 SCHEMES = {'concat': ChannelConcat, 'token': TokenConcat, 'token-rope': AlignedTokens, 'cross': CrossAttend}
 
-def _scheme_class(name: str) -> type:
+def make_scheme(name: str, cfg: JiTConfig, scale: int) -> tuple[Conditioning, JiTConfig]:
+    """The conditioning module `name` at `scale`, and the backbone config `cfg` finished with what it needs (its
+    `backbone` fields win): the scheme is built once, from that finished config. `ValueError` for an unknown name."""
     if name not in SCHEMES: raise ValueError(f"unknown scheme {name!r} (available: {', '.join(SCHEMES)})")
-    return SCHEMES[name]
-
-def scheme_backbone(name: str, cfg: JiTConfig) -> JiTConfig:
-    "The backbone config `cfg` finished for scheme `name` (its `backbone` overrides win); `ValueError` for an unknown name."
-    return replace(cfg, **_scheme_class(name).backbone(cfg))
-
-def make_scheme(name: str, cfg: JiTConfig, scale: int) -> Conditioning:
-    "The conditioning module `name`, built from the finished backbone config `cfg` (`scheme_backbone`) at `scale`."
-    return _scheme_class(name)(cfg, scale)
+    finished = replace(cfg, **SCHEMES[name].backbone(cfg))
+    return SCHEMES[name](finished, scale), finished
 
 # %% ../nbs/06_conditioning.ipynb #da69f551
 @torch.no_grad()

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 # %% auto #0
-__all__ = ['DEFAULT_HR_SIZE', 'MODEL_FIELDS', 'RUN_FIELDS', 'option', 'TrainConfig', 'config_changes']
+__all__ = ['DEFAULT_HR_SIZE', 'MODEL_FIELDS', 'RUN_FIELDS', 'RENAMED_FIELDS', 'option', 'TrainConfig', 'upgrade_config',
+           'config_changes']
 
 # %% ../nbs/04b_config.ipynb #ea98f2c1
 DEFAULT_HR_SIZE = 96    # HR crop of models that do not declare a training size (EDSR, SwinIR)
@@ -26,7 +27,7 @@ def option(default, help: str, kind: type | None = None, lo=None, hi=None, lo_op
 @dataclass
 class TrainConfig:
     "Everything a training run needs besides the data and the model; stored in every checkpoint."
-    model: str = option('edsr-baseline', 'the model, by name (notebook 07)', str)
+    model: str = option('edsr-baseline', 'the model, by name (notebook 07a)', str)
     model_kwargs: dict = option({}, 'JSON object of model options, e.g. \'{"n_blocks": 8}\' or \'{"depth": 4}\'')
     steps: int | None = option(1000, 'optimiser steps', int, lo=1)
     minutes: float | None = option(None, 'wall-clock training budget (whichever of steps and minutes comes first)', float, lo=0, lo_open=True)
@@ -59,15 +60,22 @@ class TrainConfig:
 MODEL_FIELDS = ('model', 'model_kwargs', 'scale')
 RUN_FIELDS = ('steps', 'minutes', 'log_every', 'ckpt_every', 'eval_every', 'eval_minutes', 'max_val_images', 'num_workers')
 
+# %% ../nbs/04b_config.ipynb #388479e6
+RENAMED_FIELDS = {'lr': 'learning_rate'}     # older name -> today's
+
+def upgrade_config(saved: dict) -> dict:
+    "A copy of the config dict `saved` (from a checkpoint) with older field names (`RENAMED_FIELDS`) replaced by today's."
+    return {RENAMED_FIELDS.get(k, k): v for k, v in saved.items()}
+
 # %% ../nbs/04b_config.ipynb #d73309ce
 def config_changes(saved: dict, cfg) -> tuple[list[str], list[str]]:
     """How `cfg` differs from the config `saved` in a checkpoint, as `(model, other)`: lists of
     `'name: saved X, requested Y'`, for the fields that define the model (`MODEL_FIELDS`) and for the others, except
-    `RUN_FIELDS` and fields `saved` lacks. Tuples and lists compare equal (a checkpoint stores both as they were)."""
+    `RUN_FIELDS` and fields `saved` lacks; older field names are read as today's (`upgrade_config`). Tuples and lists compare equal (a checkpoint stores both as they were)."""
     def plain(v):
         if isinstance(v, (list, tuple)): return [plain(x) for x in v]
         return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
-    model, other = [], []
+    saved, model, other = upgrade_config(saved), [], []
     for name in (f.name for f in fields(cfg)):
         if name in RUN_FIELDS or name not in saved: continue
         a, b = plain(saved[name]), plain(getattr(cfg, name))

@@ -11,22 +11,17 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .images import to_tensor
 from .data import bicubic_up, pad_mode
-from .tiling import SRModel
+from .tiling import SRModel, _check_int
 from .checkpoint import CheckpointError, save_checkpoint, load_checkpoint, load_weights
 from .diffusion import FlowMatching, to_model_range, from_model_range
 from .jit import JiT, JiTConfig, jit_config
-from .conditioning import SCHEMES, make_scheme, scheme_backbone
+from .conditioning import SCHEMES, make_scheme
 
 # %% auto #0
 __all__ = ['MAX_STEPS', 'SCHEME_ALIASES', 'JiTSRConfig', 'JiTSR', 'shipped_weights', 'parse_jitsr_name']
 
 # %% ../nbs/07_core.ipynb #d1fe36f8
 MAX_STEPS = 1000       # the most ODE steps `sample` takes (JiT samples with 50; beyond ~1000 nothing changes)
-
-def _check_int(name: str, v, lo: int, hi: int | None = None):
-    "`ValueError` unless `v` is an int in [`lo`, `hi`]."
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
-        raise ValueError(f"{name} must be an integer >= {lo}{f' and <= {hi}' if hi is not None else ''}, got {v!r}")
 
 SCHEME_ALIASES = {'residual': ('concat', {'target': 'residual'})}   # a shorthand kept for older names and checkpoints
 
@@ -66,9 +61,8 @@ class JiTSR(SRModel):
         if cfg.target not in ('image', 'residual'): raise ValueError(f"unknown target {cfg.target!r}: 'image' or 'residual'")
         base = jit_config(arch, img_size=hr_size, **cfg.jit)
         if hr_size % base.patch_size: raise ValueError(f"hr_size {hr_size} is not a multiple of the patch size {base.patch_size}")
-        backbone = scheme_backbone(scheme, base)           # the backbone's config, finished with what the scheme needs
         self.cfg = cfg
-        self.scheme = make_scheme(scheme, backbone, scale)
+        self.scheme, backbone = make_scheme(scheme, base, scale)   # the backbone's config, finished with what the scheme needs
         self.net = JiT(backbone)
         self.fm = FlowMatching(cfg.p_mean, cfg.p_std, cfg.t_eps, cfg.noise_scale, cfg.p_zero)
         self.scale = scale
@@ -175,16 +169,26 @@ def _build_jitsr(config: dict, path) -> JiTSR:
     except Exception as e: raise CheckpointError(f"{path}: its config does not build a JiT-SR model: {type(e).__name__}: {e}") from None
 
 def _jitsr_from_training(sd: dict, path) -> JiTSR:
-    "The JiT-SR model of a `jitsr-train` checkpoint `sd`, with its EMA weights (or the raw ones without EMA)."
+    "The JiT-SR model of a `jitsr-train` checkpoint `sd` (its `model_config`, or in older files its name and options), with its EMA weights (or the raw ones without EMA)."
     name = sd['config']['model']
     try: arch, scheme = parse_jitsr_name(name)
     except ValueError: raise CheckpointError(f"{path} holds a {name!r} model, not a JiT-SR model") from None
-    model = _build_jitsr({'arch': arch, 'scheme': scheme, 'scale': sd['config'].get('scale', 4), 'hr_size': 256,
-                          **sd['config'].get('model_kwargs', {})}, path)
+    config = sd.get('model_config') or {'arch': arch, 'scheme': scheme, 'scale': sd['config'].get('scale', 4),
+                                        'hr_size': 256, **sd['config'].get('model_kwargs', {})}   # older files: name and options
+    model = _build_jitsr(config, path)
     weights, what = (sd['ema']['model'], 'EMA weights') if sd['ema'] else (sd['model'], 'weights')
     return load_weights(model, weights, path, what)
 
 # %% ../nbs/07_core.ipynb #383ce2a7
+@patch(cls_method=True)
+def from_checkpoint(cls: JiTSR, sd: dict, path) -> JiTSR:
+    """The `JiTSR` (eval mode, CPU) of the checkpoint dict `sd` read from `path` by `load_checkpoint`: a `save` file, or a
+    `jitsr-train` file (EMA weights). `CheckpointError` naming `path` for another model or a config that does not fit."""
+    if sd['format'] == 'jitsr-train-1': return _jitsr_from_training(sd, path).eval()
+    model = load_weights(_build_jitsr(sd['config'], path), sd['state_dict'], path)   # half precision cast back to float32
+    model.record = sd.get('record', {})
+    return model.eval()
+
 @patch(cls_method=True)
 def load(cls: JiTSR, path=None, device='cpu') -> JiTSR:
     """A `JiTSR` from a file written by `save` or by `jitsr-train` (EMA weights), in eval mode, on `device`; no path:
@@ -194,11 +198,7 @@ def load(cls: JiTSR, path=None, device='cpu') -> JiTSR:
         path = shipped_weights()
         if not path.exists(): raise CheckpointError(f"the shipped weights {path} are missing: reinstall jitsr or give a checkpoint path")
     sd = load_checkpoint(path, map_location='cpu')                      # validated; then moved to `device` with the model
-    if sd['format'] == 'jitsr-train-1': model = _jitsr_from_training(sd, path)
-    else:
-        model = load_weights(_build_jitsr(sd['config'], path), sd['state_dict'], path)   # half precision cast back to float32
-        model.record = sd.get('record', {})
-    return model.to(device).eval()
+    return cls.from_checkpoint(sd, path).to(device)
 
 # %% ../nbs/07_core.ipynb #029ec4aa
 def parse_jitsr_name(name: str) -> tuple[str, str]:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import hashlib
 import math
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -8,7 +8,7 @@ import os, math, time, warnings
 from pathlib import Path
 import torch
 from .images import load_image, to_tensor, to_image, quantize, ImageReadError
-from .data import make_pair, bicubic_up, center_square, PROTOCOLS
+from .data import make_pair, center_square, PROTOCOLS
 from .progress import progress_iter
 
 # %% auto #0

@@ -13,7 +13,8 @@ from .checkpoint import CheckpointError, load_checkpoint, load_weights
 from .core import JiTSR, parse_jitsr_name
 
 # %% auto #0
-__all__ = ['JITSR_RECIPE', 'ARCH_RECIPES', 'PLAIN_JIT', 'MODELS', 'model_options', 'build_model', 'load_model', 'upscaler']
+__all__ = ['JITSR_RECIPE', 'ARCH_RECIPES', 'PLAIN_JIT', 'MODELS', 'model_options', 'resume_options', 'build_model', 'load_model',
+           'upscaler']
 
 # %% ../nbs/07a_models.ipynb #03af9b8a
 JITSR_RECIPE = {'target': 'residual', 'p_zero': 0.5, 'p_mean': -2.0, 'p_std': 1.0}
@@ -22,10 +23,23 @@ PLAIN_JIT = {'target': 'image', 'p_zero': 0.0, 'p_mean': -0.8, 'p_std': 0.8}   #
 
 def model_options(name: str, **overrides) -> dict:
     """The constructor options of the model `name`: its recipe (`JITSR_RECIPE` and `ARCH_RECIPES` for JiT-SR names,
-    nothing for the baselines), then `overrides`. Training stores these, so a checkpoint rebuilds the same model."""
+    nothing for the baselines), then `overrides`. Training stores these, so a checkpoint rebuilds the same model.
+    `ValueError` for a `jitsr-` name that is not `jitsr-<arch>-<scheme>`."""
     if not name.startswith('jitsr-'): return dict(overrides)
     arch, _ = parse_jitsr_name(name)
     return {**JITSR_RECIPE, **ARCH_RECIPES.get(arch, {}), **overrides}
+
+# %% ../nbs/07a_models.ipynb #675ff60e
+def resume_options(ckpt_path, name: str, **overrides) -> dict:
+    """The options to build `name` with for a run that may resume the checkpoint at `ckpt_path`: the options saved
+    there, when it holds a `name` model and every one of `overrides` agrees with them; else `model_options(name,
+    **overrides)` (no checkpoint, another model, other options: `Trainer.resume` then reports the difference)."""
+    path = Path(ckpt_path)
+    if not path.is_file(): return model_options(name, **overrides)
+    saved = load_checkpoint(path, map_location='cpu', formats=('jitsr-train-1',))['config']
+    kwargs = saved.get('model_kwargs', {})
+    if saved.get('model') == name and all(kwargs.get(k, object()) == v for k, v in overrides.items()): return dict(kwargs)
+    return model_options(name, **overrides)
 
 # %% ../nbs/07a_models.ipynb #98f6cfd0
 MODELS = dict(BASELINES)
@@ -51,7 +65,7 @@ def load_model(source, device='cpu', ema: bool = True) -> nn.Module:
     if source == 'jitsr': return JiTSR.load(None, device)
     path = Path(source)
     sd = load_checkpoint(path, map_location='cpu')
-    if sd['format'] == 'jitsr-model-1' or sd['config']['model'].startswith('jitsr-'): return JiTSR.load(path, device)
+    if sd['format'] == 'jitsr-model-1' or sd['config']['model'].startswith('jitsr-'): return JiTSR.from_checkpoint(sd, path).to(device)
     name, kwargs = sd['config']['model'], sd['config'].get('model_kwargs', {})
     try: model = build_model(name, **kwargs)
     except (ValueError, TypeError) as e: raise CheckpointError(f"{path}: cannot build its model {name!r}: {e}") from None

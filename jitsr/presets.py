@@ -44,7 +44,7 @@ class RunSpec:
 @dataclass
 class Preset:
     """A comparison: the learned `runs` (`RunSpec`s), where the training data comes from, what is evaluated, and the
-    perception–distortion settings. Folders and sets are named as `find_data` names them (notebook 00)."""
+    perception–distortion settings. Folders and sets are named as `find_data` names them (notebook 00a)."""
     name: str
     runs: list
     budget_minutes: float              # the whole command on the machine it is meant for (a target, reported next to the real time)
@@ -73,12 +73,15 @@ def set_name(name: str) -> str:
 # %% ../nbs/08_presets.ipynb #97fa5e36
 _SCHEMES = ('concat', 'token', 'token-rope', 'cross')
 
-def _jit_runs(arch: str, hr: int, steps, batch: int, learning_rate: float, schemes=_SCHEMES, warmup: int = 50,
-              recipe: dict | None = None, train: dict | None = None, **kw) -> list:
-    """One `RunSpec` per scheme, `JiT-SR {arch} {scheme}`: the model `jitsr-{arch}-{scheme}` built for `hr`-px crops
-    with the options `kw`; `recipe`: options that replace the name's own (`model_options`, notebook 07a); `steps` a number or `{scheme: steps}`; `train` further `RunSpec` fields."""
-    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {'hr_size': hr, **(recipe or {}), **kw},
-                    steps[s] if isinstance(steps, dict) else steps, None, batch, learning_rate, warmup, **(train or {}))
+def _jit_runs(arch: str, steps, batch_size: int, learning_rate: float, schemes=_SCHEMES, warmup_steps: int = 50,
+              recipe: dict | None = None, train: dict | None = None, **options) -> list:
+    """One `RunSpec` per scheme, `JiT-SR {arch} {scheme}`: the model `jitsr-{arch}-{scheme}` with the `options` that
+    differ from the name's recipe (`model_options`, notebook 07a), after `recipe` (options that replace the name's
+    own, e.g. `PLAIN_JIT`); `steps` a number or `{scheme: steps}`; `train` further `RunSpec` fields. The crop is the
+    model's training size (`RunSpec.crop`)."""
+    return [RunSpec(f'JiT-SR {arch} {s}', f'jitsr-{arch}-{s}', {**(recipe or {}), **options},
+                    steps=steps[s] if isinstance(steps, dict) else steps, batch_size=batch_size,
+                    learning_rate=learning_rate, warmup_steps=warmup_steps, **(train or {}))
             for s in schemes]
 
 # %% ../nbs/08_presets.ipynb #3c582f08
@@ -88,24 +91,24 @@ _WARMUP_1K = 5 * 1_281_167 // 1024                  # five ImageNet-1k epochs at
 
 PRESETS = {
     'cpu': Preset('cpu', budget_minutes=30, pd_run='JiT-SR T/4 concat', runs=[
-        RunSpec('EDSR-baseline', 'edsr-baseline', {'bicubic_skip': True}, 210, 96, 16, 4e-4),
-        RunSpec('SwinIR-light', 'swinir-light', {'bicubic_skip': True}, 230, 64, 16, 4e-4),
-        *_jit_runs('T/4', 48, {'concat': 500, 'token': 310, 'token-rope': 280, 'cross': 300}, 8, 5e-4, warmup=10)]),
+        RunSpec('EDSR-baseline', 'edsr-baseline', {'bicubic_skip': True}, steps=210, hr_size=96, batch_size=16, learning_rate=4e-4),
+        RunSpec('SwinIR-light', 'swinir-light', {'bicubic_skip': True}, steps=230, hr_size=64, batch_size=16, learning_rate=4e-4),
+        *_jit_runs('T/4', {'concat': 500, 'token': 310, 'token-rope': 280, 'cross': 300}, 8, 5e-4, warmup_steps=10)]),
     'gpu': Preset('gpu', budget_minutes=8, train_data=('imagenet256',), eval_sets=('testsets/Set5', 'testsets/Set14'),
                   eval_heldout=True, pd_run='JiT-SR B/16 concat', pd_heun=(25,), val_images=8, num_workers=None, runs=[
-        RunSpec('EDSR', 'edsr', {}, 1000, 192, 16, 2e-4),
-        RunSpec('SwinIR', 'swinir', {}, 400, 192, 16, 2e-4),
-        *_jit_runs('B/16', 256, 800, 64, 2e-4),
-        *_jit_runs('L/16', 256, 400, 64, 1e-4, schemes=('token',))]),
+        RunSpec('EDSR', 'edsr', {}, steps=1000, hr_size=192, batch_size=16, learning_rate=2e-4),
+        RunSpec('SwinIR', 'swinir', {}, steps=400, hr_size=192, batch_size=16, learning_rate=2e-4),
+        *_jit_runs('B/16', 800, 64, 2e-4),
+        *_jit_runs('L/16', 400, 64, 1e-4, schemes=('token',))]),
     'imagenet': Preset('imagenet', budget_minutes=24 * 60, train_data=(), eval_sets=('testsets/Set5', 'testsets/Set14'),
                        max_eval_images=5000, val_images=16, curve_points=20, pd_run='JiT-SR L/16 token', pd_heun=(25, 50),
-                       cache=False, check_sizes=False, num_workers=None,
-                       runs=[RunSpec('EDSR', 'edsr', {}, 150_000, 192, 16, 1e-4, micro_batch=16),
-                             RunSpec('SwinIR', 'swinir', {}, 150_000, 192, 32, 2e-4, micro_batch=16),
-                             *_jit_runs('B/16', 256, 20_000, 1024, 5e-5 * 1024 / 256, warmup=_WARMUP_1K, recipe=PLAIN_JIT,
-                                        train={**_JIT_IMAGENET, 'micro_batch': 128}),
-                             *_jit_runs('L/16', 256, 20_000, 1024, 5e-5 * 1024 / 256, schemes=('concat', 'token'),
-                                        warmup=_WARMUP_1K, recipe=PLAIN_JIT, train={**_JIT_IMAGENET, 'micro_batch': 64})]),
+                       cache=False, check_sizes=False, num_workers=None, runs=[
+        RunSpec('EDSR', 'edsr', {}, steps=150_000, hr_size=192, batch_size=16, learning_rate=1e-4, micro_batch=16),
+        RunSpec('SwinIR', 'swinir', {}, steps=150_000, hr_size=192, batch_size=32, learning_rate=2e-4, micro_batch=16),
+        *_jit_runs('B/16', 20_000, 1024, 5e-5 * 1024 / 256, warmup_steps=_WARMUP_1K, recipe=PLAIN_JIT,
+                   train={**_JIT_IMAGENET, 'micro_batch': 128}),
+        *_jit_runs('L/16', 20_000, 1024, 5e-5 * 1024 / 256, schemes=('concat', 'token'), warmup_steps=_WARMUP_1K,
+                   recipe=PLAIN_JIT, train={**_JIT_IMAGENET, 'micro_batch': 64})]),
 }
 
 # %% ../nbs/08_presets.ipynb #fd3bfdfd

@@ -18,7 +18,7 @@ from .jit import count_params
 from .config import TrainConfig
 from .distributed import dist_env, join_process_group, barrier_all
 from .training import Trainer, crop_size
-from .models import build_model, load_model, model_options
+from .models import build_model, load_model, model_options, resume_options
 from .presets import RunSpec, Preset, PRESETS, dry_run, set_name
 from .analysis import model_nfe, gap_closure, eval_row, pd_study, detail_crop
 from .report import report, show_results, write_csv, plot_curves, result_grid, plot_pd   # show_results: also jitsr.reproduce.show_results
@@ -29,7 +29,7 @@ __all__ = ['SLOW_FACTOR', 'gather_data', 'centre_crops', 'slow_warning', 'train_
 # %% ../nbs/08c_reproduce.ipynb #dc2744e6
 def gather_data(p: Preset, data=None) -> tuple[list, list, dict]:
     """`(train, heldout, sets)` for preset `p`: the training and held-out image files (lists of `Path`) of the folders
-    `data` (default: the preset's `train_data`, found by `find_data`), split as notebook 00 splits a folder, and the
+    `data` (default: the preset's `train_data`, found by `find_data`), split as notebook 00a splits a folder, and the
     evaluation sets `{name: files}`: the held-out part of each folder (when `data` is given or `p.eval_heldout`), then
     the preset's `eval_sets` that are found, at most `p.max_eval_images` files each. `FileNotFoundError` for a
     missing folder; `ValueError` when there is nothing to train or evaluate on."""
@@ -127,7 +127,8 @@ def train_run(spec: RunSpec, train_files, val_images, out: Path, curve_points: i
     30 s, and `slow_warning` once when the run is projected to take far longer than `planned_s`."""
     budget = None if minutes else (steps or spec.steps)
     warmup = spec.warmup_steps if warmup_steps is None else warmup_steps
-    cfg = TrainConfig(model=spec.model, model_kwargs=model_options(spec.model, **spec.model_kwargs), steps=budget, minutes=minutes,
+    options = resume_options(Path(ckpt_dir or out) / 'checkpoint.pt', spec.model, **spec.model_kwargs)   # a saved run's, when resumed
+    cfg = TrainConfig(model=spec.model, model_kwargs=options, steps=budget, minutes=minutes,
                       batch_size=spec.batch_size, micro_batch=spec.micro_batch, hr_size=spec.hr_size,
                       learning_rate=spec.learning_rate, betas=spec.betas, warmup_steps=warmup, schedule=spec.schedule,
                       ema_decay=spec.ema_decay, seed=seed, log_every=25, ckpt_every=100, max_val_images=len(val_images),
@@ -234,10 +235,10 @@ def _load_row(job: _Job, spec: RunSpec) -> tuple[dict, torch.nn.Module, list]:
 def _new_row(job: _Job, spec: RunSpec, model, history: list, budget: int | None) -> dict:
     "The row of a model just trained: what it is, what its training cost, and its metrics (`eval_row`)."
     last = [r for r in history if 'loss' in r][-1]
-    return {'model': spec.label, 'name': spec.model, 'model_kwargs': model_options(spec.model, **spec.model_kwargs), 'params': count_params(model),
+    return {'model': spec.label, 'name': spec.model, 'model_kwargs': model_options(spec.model, **spec.model_kwargs), 'params': count_params(model, trainable_only=False),
             'nfe': model_nfe(model), 'budget_steps': budget, 'steps': last['step'],
             'images_seen': last['step'] * spec.batch_size, 'train_seconds': last['elapsed_s'],
-            'images_per_s': last['images_per_s'], 'hr_size': spec.hr_size, 'batch_size': spec.batch_size,
+            'images_per_s': last['images_per_s'], 'hr_size': spec.crop, 'batch_size': spec.batch_size,
             'learning_rate': spec.learning_rate, 'minutes': job.minutes, **eval_row(model, job.sets, job.device)}
 
 def _train_row(job: _Job, spec: RunSpec) -> tuple | None:

@@ -5,7 +5,7 @@
 # %% ../nbs/05_training.ipynb #40d04cc7
 from __future__ import annotations
 import sys, json, math, time, copy, random, datetime, warnings, contextlib
-from dataclasses import asdict, replace
+from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ from .distributed import (StepSampler, SeededItems, step_seed, LossOf, dist_env,
                                micro_batches, NO_BUFFER_SYNC)
 
 # %% auto #0
-__all__ = ['lr_factor', 'EMA', 'TrainingDiverged', 'conv_heavy', 'crop_size', 'Trainer', 'usable_files']
+__all__ = ['lr_factor', 'EMA', 'TrainingDiverged', 'conv_heavy', 'crop_size', 'Trainer', 'model_config', 'usable_files']
 
 # %% ../nbs/05_training.ipynb #296eb33d
 def lr_factor(step: int, cfg: TrainConfig, progress: float) -> float:
@@ -119,13 +119,19 @@ class Trainer:
         "A plain line on stderr (process 0, not `quiet`)."
         if not self.quiet: print(text, file=sys.stderr, flush=True)
 
+# %% ../nbs/05_training.ipynb #2b2a7d98
+def model_config(model: nn.Module) -> dict | None:
+    "The model's own configuration as a dict of plain values (its `cfg`, when that is a dataclass), else None."
+    cfg = getattr(model, 'cfg', None)
+    return asdict(cfg) if is_dataclass(cfg) else None
+
 # %% ../nbs/05_training.ipynb #bbcb682c
 @patch
 def state_dict(self: Trainer) -> dict:
-    "Everything the next step depends on (format `jitsr-train-1`): weights, EMA, optimiser, step, clock, RNG states, config."
+    "Everything the next step depends on (format `jitsr-train-1`): weights, EMA, optimiser, step, clock, RNG states, the run's config and the model's own (`model_config`)."
     return {'model': self.model.state_dict(), 'ema': self.ema.state_dict() if self.ema else None,
             'opt': self.opt.state_dict(), 'step': self.step, 'elapsed': self.elapsed, 'rng': rng_state(self.device),
-            'config': asdict(self.cfg), 'format': 'jitsr-train-1',
+            'config': asdict(self.cfg), 'format': 'jitsr-train-1', 'model_config': model_config(self.model),
             'meta': {**environment(self.device), 'world': self.world,
                      'saved': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}}
 

@@ -15,6 +15,7 @@ resident set size (ru_maxrss of the child) and wall time are recorded. The input
 from __future__ import annotations
 import argparse, json, sys, os, subprocess, platform, datetime, time, tempfile
 from pathlib import Path
+from jitsr.data import cpu_name as _cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_PHOTO = ROOT.parent / 'shared' / 'data' / 'photos' / 'Dragonfly_by_Bolly.jpg'
@@ -36,10 +37,9 @@ def cli(inp: Path, out: Path, checkpoint: Path | None) -> dict:
 
 
 def tiles_of(model, w: int, h: int) -> int:
-    from jitsr.core import _starts
-    t = model.cfg.hr_size // model.scale
-    o = t // 4
-    return len(_starts(h, min(t, h), t - o)) * len(_starts(w, min(t, w), t - o))
+    "The number of tiles `model.upscale` cuts a `w`×`h` LR image into (its default tile and overlap)."
+    from jitsr.tiling import TileGrid
+    return TileGrid.cover(h, w, model.default_tile).n_tiles
 
 
 def main(argv=None):
@@ -94,8 +94,6 @@ def main(argv=None):
     Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
     print(a.out)
 
-
-from jitsr.data import cpu_name as _cpu_name
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 
 Markdown cells are copied; code cells become ```python blocks followed by their text output; cells marked
 `#| hide` are dropped, `#| echo: false` cells show only their output, and other `#|` directive lines are removed. Links to notebooks are left relative."""
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
@@ -15,7 +15,7 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
         if any(l.strip().replace(' ', '') == '#|hide' for l in lines): continue
         body = '\n'.join(l for l in lines if not l.lstrip().startswith('#|')).strip('\n')
         if c['cell_type'] == 'markdown':
-            parts.append(body.replace('](0', '](nbs/0').replace('](../', ']('))  # links work from the repository root
+            parts.append(re.sub(r'\]\((\d+[a-z]?_[\w-]+\.ipynb)', r'](nbs/\1', body).replace('](../', ']('))  # links work from the repository root
         elif c['cell_type'] == 'code' and body:
             if not any(l.strip().replace(' ', '') == '#|echo:false' for l in lines): parts.append(f"```python\n{body}\n```")
             out = ''.join(''.join(o.get('text', '')) if o['output_type'] == 'stream'
@@ -25,6 +25,7 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
     return header + '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':
+    if {'-h', '--help'} & set(sys.argv[1:]): sys.exit(print(__doc__) or 0)
     text, readme = render(), root / 'README.md'
     if '--check' in sys.argv:
         if not readme.exists() or readme.read_text() != text:

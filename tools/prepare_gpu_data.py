@@ -32,7 +32,7 @@ LIMIT_MIB = 55             # what may travel (the carry limit is 64 MiB in all)
 # fastcore (the library's `@patch`) has no dependencies of its own. Pinned for size and for having no dependencies:
 # fastprogress >= 1.1 pulls in python-fasthtml, and
 # Pillow 10.4's wheels are a third smaller than 12's (both satisfy the package's `pillow>=10.0`, `fastprogress>=1.0`).
-PURE_WHEELS = ('einops', 'fastprogress==1.0.3', 'fastcore')
+PURE_WHEELS = ('einops', 'fastprogress==1.0.3', 'fastcore==2.2.41')
 PILLOW = 'pillow==10.4.0'
 PYTHONS = ('3.10', '3.11', '3.12')
 
