@@ -51,6 +51,7 @@ def conv3(c_in: int, c_out: int) -> nn.Conv2d:
     "3×3 convolution that keeps the spatial size."
     return nn.Conv2d(c_in, c_out, 3, padding=1)
 
+# %% ../nbs/04_baselines.ipynb #495ac27a
 class PixelShuffleUp(nn.Sequential):
     "×`scale` upsampling of `n_feats` channels: (conv to 4× channels, pixel shuffle 2) per factor 2, or one ×3 step."
     def __init__(self, scale: int, n_feats: int):
@@ -69,6 +70,7 @@ class ResBlock(nn.Module):
 
     def forward(self, x): return x + self.body(x) * self.res_scale
 
+# %% ../nbs/04_baselines.ipynb #121cbb4c
 class EDSR(SRModel):
     "EDSR (Lim et al., 2017): `n_blocks` residual blocks of `n_feats` channels, a long skip, pixel-shuffle ×`scale`."
     def __init__(self, n_blocks: int = 16, n_feats: int = 64, res_scale: float = 1.0, scale: int = 4,
@@ -91,10 +93,12 @@ def window_partition(x: torch.Tensor, w: int) -> torch.Tensor:
     "`(B, H, W, C)` -> `(B * H/w * W/w, w*w, C)`: the tokens of each `w`×`w` window."
     return rearrange(x, 'b (h p) (v q) c -> (b h v) (p q) c', p=w, q=w)
 
+# %% ../nbs/04_baselines.ipynb #d18b7097
 def window_reverse(win: torch.Tensor, w: int, H: int, W: int) -> torch.Tensor:
     "Inverse of `window_partition`: windows back to `(B, H, W, C)`."
     return rearrange(win, '(b h v) (p q) c -> b (h p) (v q) c', h=H // w, v=W // w, p=w, q=w)
 
+# %% ../nbs/04_baselines.ipynb #3d1cd830
 def shift_regions(H: int, W: int, w: int, s: int) -> torch.Tensor:
     "Region labels `(H, W)` of a map rolled by `(-s, -s)`: pixels from different original places get different labels."
     lab, k = torch.zeros(H, W), 0
@@ -103,6 +107,7 @@ def shift_regions(H: int, W: int, w: int, s: int) -> torch.Tensor:
             lab[hs, ws] = k; k += 1
     return lab
 
+# %% ../nbs/04_baselines.ipynb #414d4d73
 def shift_attn_mask(H: int, W: int, w: int, s: int) -> torch.Tensor:
     "Additive mask `(n_windows, w*w, w*w)`: 0 within a region, -100 across regions (SwinIR's value)."
     win = window_partition(shift_regions(H, W, w, s)[None, ..., None], w).squeeze(-1)
@@ -115,6 +120,7 @@ def relative_position_index(w: int) -> torch.Tensor:
     r, c = r.flatten(), c.flatten()
     return (r[:, None] - r[None] + w - 1) * (2 * w - 1) + (c[:, None] - c[None] + w - 1)
 
+# %% ../nbs/04_baselines.ipynb #b6c089b6
 class WindowAttention(nn.Module):
     "Multi-head attention within windows, with a learnt relative position bias and an optional shift mask."
     def __init__(self, dim: int, heads: int, window: int):
@@ -154,6 +160,7 @@ class SwinBlock(nn.Module):
         x = x + h.reshape(B, L, C)
         return x + self.mlp(self.norm2(x))
 
+# %% ../nbs/04_baselines.ipynb #c9539c79
 class RSTB(nn.Module):
     "Residual Swin transformer block: `depth` Swin blocks (alternately shifted), a 3×3 conv, and a skip."
     def __init__(self, dim: int, depth: int, heads: int, window: int, mlp_ratio: float = 2.0):

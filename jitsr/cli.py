@@ -45,6 +45,7 @@ def _fail(prog: str, msg: str, code: int = 2):
     "Print `prog: error: msg` on stderr (one line) and exit with `code`."
     print(f"{prog}: error: {msg}", file=sys.stderr); raise SystemExit(code)
 
+# %% ../nbs/09_cli.ipynb #6adcecfe
 def _stderr_bars():
     "fastprogress bars and their messages on stderr, so stdout holds only the result."
     try:
@@ -63,6 +64,7 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
         import textwrap
         return textwrap.wrap(' '.join(text.split()), width, break_on_hyphens=False)
 
+# %% ../nbs/09_cli.ipynb #b3802ecf
 class _Parser(argparse.ArgumentParser):
     "argparse, but a bad command line is one line on stderr (and where to find the usage), exit status 2."
     def __init__(self, **kw): super().__init__(formatter_class=_Formatter, **kw)
@@ -98,6 +100,7 @@ def _device_args(p: argparse.ArgumentParser, what: str = 'the model'):
     p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
     p.add_argument('--bf16', action='store_true', help=f'bf16 autocast for {what} (measure its effect on your model first)')
 
+# %% ../nbs/09_cli.ipynb #fdabf240
 def _writable_folder(path) -> str | None:
     "Why the folder `path` (which may not exist yet) cannot be created or written, or None when it can."
     p = Path(path).absolute()
@@ -178,6 +181,7 @@ def _summary(res: dict) -> str:
             f"Y-PSNR {res['psnr_y']:.2f} dB, Y-SSIM {res['ssim_y']:.4f}; RGB {res['psnr_rgb']:.2f} dB / {res['ssim_rgb']:.4f}; "
             f"{res['seconds']:.1f} s")
 
+# %% ../nbs/09_cli.ipynb #7589a004
 @_script('jitsr-eval')
 def eval_main(argv=None):
     "Console script `jitsr-eval`: a readable summary on stderr, the metrics as strict JSON on the last line of stdout."
@@ -221,6 +225,7 @@ def config_options(p: argparse.ArgumentParser, cls=TrainConfig, helps: dict | No
         else: kw.update(default=default, type=number(kind, meta['lo'], meta['hi'], meta['lo_open'], meta['hi_open']))
         p.add_argument('--' + f.name.replace('_', '-'), **kw)
 
+# %% ../nbs/09_cli.ipynb #c9e07bfb
 def config_from_args(a: argparse.Namespace, cls=TrainConfig):
     """The `cls` of parsed options `a` (from `config_options`): words of dict choices turned back into values, JSON
     objects decoded (`ValueError` for one that is not a JSON object)."""
@@ -326,6 +331,7 @@ def reproduce_parser() -> argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help='no log lines on stderr (the log file is still written)')
     return p
 
+# %% ../nbs/09_cli.ipynb #ce262977
 @_script('jitsr-reproduce')
 def reproduce_main(argv=None):
     "Console script `jitsr-reproduce`: train and evaluate every model of a preset; prints the path of results.json last."

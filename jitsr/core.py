@@ -168,6 +168,7 @@ def _build_jitsr(config: dict, path) -> JiTSR:
     try: return JiTSR(c.pop('arch'), c.pop('scheme'), c.pop('scale'), c.pop('hr_size'), **c)
     except Exception as e: raise CheckpointError(f"{path}: its config does not build a JiT-SR model: {type(e).__name__}: {e}") from None
 
+# %% ../nbs/07_core.ipynb #fc7033b5
 def _jitsr_from_training(sd: dict, path) -> JiTSR:
     "The JiT-SR model of a `jitsr-train` checkpoint `sd` (its `model_config`, or in older files its name and options), with its EMA weights (or the raw ones without EMA)."
     name = sd['config']['model']
@@ -189,6 +190,7 @@ def from_checkpoint(cls: JiTSR, sd: dict, path) -> JiTSR:
     model.record = sd.get('record', {})
     return model.eval()
 
+# %% ../nbs/07_core.ipynb #64590132
 @patch(cls_method=True)
 def load(cls: JiTSR, path=None, device='cpu') -> JiTSR:
     """A `JiTSR` from a file written by `save` or by `jitsr-train` (EMA weights), in eval mode, on `device`; no path:

@@ -24,6 +24,7 @@ def modcrop(img: torch.Tensor, scale: int = 4) -> torch.Tensor:
     h, w = img.shape[-2:]
     return img[..., :h - h % scale, :w - w % scale]
 
+# %% ../nbs/00a_data.ipynb #0e853629
 def _batched(fn):
     "Let `fn(x4d, ...)` accept `(C, H, W)` tensors too."
     def wrapper(x, *args, **kwargs):
@@ -40,6 +41,7 @@ def bicubic_down(hr: torch.Tensor, scale: int = 4, antialias: bool = True, quant
     lr = F.interpolate(hr, size=(h // scale, w // scale), mode='bicubic', antialias=antialias, align_corners=False)
     return quantize(lr) if quantized else lr.clamp(0, 1)
 
+# %% ../nbs/00a_data.ipynb #c2ddcc22
 @_batched
 def bicubic_up(lr: torch.Tensor, scale: int = 4) -> torch.Tensor:
     "Upsample by `scale` with MATLAB's bicubic kernel (a = -0.5); the classic baseline and the inverse of `bicubic_down`."
@@ -55,12 +57,14 @@ def pad_mode(h: int, w: int, pad_h: int, pad_w: int) -> str:
 # %% ../nbs/00a_data.ipynb #58a095e8
 PROTOCOLS = ('standard', 'talk')
 
+# %% ../nbs/00a_data.ipynb #f703c4ba
 def center_square(img: Image.Image, size: int = 256) -> Image.Image:
     "Centre crop of the short side, resized to `size`×`size` (antialiased bicubic), as the talk's data pipeline did."
     w, h = img.size; s = min(w, h)
     box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
     return img.resize((size, size), Image.BICUBIC, box=box)
 
+# %% ../nbs/00a_data.ipynb #1dde4474
 def make_pair(hr: torch.Tensor, scale: int = 4, protocol: str = 'standard'):
     "`(hr, lr)` from an HR tensor: modcrop + antialiased, quantised bicubic (`standard`) or aliased float bicubic (`talk`)."
     if protocol not in PROTOCOLS: raise ValueError(f"unknown protocol {protocol!r}; choose from {PROTOCOLS}")
@@ -76,10 +80,12 @@ def data_roots() -> list[Path]:
     roots = [Path(p).expanduser() for p in os.environ.get('JITSR_DATA', '').split(os.pathsep) if p]
     return roots + [repo / 'data', repo.parent / 'shared' / 'data']
 
+# %% ../nbs/00a_data.ipynb #01efb255
 def find_data(name: str) -> Path | None:
     "The first folder `root/name` that exists among `data_roots()`, or `None`."
     return next((r / name for r in data_roots() if (r / name).exists()), None)
 
+# %% ../nbs/00a_data.ipynb #f9b392a7
 def image_files(root, recursive: bool = True) -> list[Path]:
     "Image files under `root` (recursively by default; ImageNet's `train/<wnid>/*.JPEG` works), sorted, hidden ones skipped."
     root = Path(root)
@@ -107,6 +113,7 @@ def cpu_name() -> str:
         with open('/proc/cpuinfo') as f: return next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or platform.machine()
 
+# %% ../nbs/00a_data.ipynb #1b15a21f
 def environment(device=None) -> dict:
     """Where a result is measured: `device` (as given, default as `get_device(None)`), `device_name` (the GPU's, or the
     CPU model), `gpus`, `threads` (torch's CPU threads), `torch`, `python` and `machine` (the architecture)."""

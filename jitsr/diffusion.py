@@ -19,10 +19,12 @@ def to_model_range(img: torch.Tensor) -> torch.Tensor:
     "Pixels in [0, 1] to the model's range [-1, 1]."
     return img * 2 - 1
 
+# %% ../nbs/02_diffusion.ipynb #fd736cae
 def from_model_range(x: torch.Tensor) -> torch.Tensor:
     "The model's range [-1, 1] back to pixels in [0, 1] (not clamped)."
     return (x + 1) / 2
 
+# %% ../nbs/02_diffusion.ipynb #44d38bca
 def add_noise(x: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     "The forward process $x_t = t x + (1-t) \\epsilon$; `t` has one value per sample (shape `(B,)`)."
     t = t.view(-1, *[1] * (x.ndim - 1))
@@ -34,11 +36,13 @@ def sample_t(n: int, p_mean: float = -0.8, p_std: float = 0.8, generator: torch.
     "Training times $t = \\sigma(n)$, $n \\sim \\mathcal N(p_{mean}, p_{std}^2)$, shape `(n,)`."
     return torch.sigmoid(torch.randn(n, generator=generator, device=device) * p_std + p_mean)
 
+# %% ../nbs/02_diffusion.ipynb #60d3911e
 def logit_normal_pdf(t: torch.Tensor, p_mean: float = -0.8, p_std: float = 0.8) -> torch.Tensor:
     "The density of `sample_t`'s times at `t` in (0, 1)."
     n = torch.logit(t)
     return torch.exp(-(n - p_mean) ** 2 / (2 * p_std ** 2)) / (p_std * math.sqrt(2 * math.pi) * t * (1 - t))
 
+# %% ../nbs/02_diffusion.ipynb #37d2d904
 def logit_normal_cdf(t: float, p_mean: float = -0.8, p_std: float = 0.8) -> float:
     "$P(T \\le t)$ for `sample_t`'s times: the normal CDF of the logit."
     n = math.log(t / (1 - t))
@@ -49,16 +53,19 @@ def velocity(x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     "The true velocity $v = dx_t/dt = x - \\epsilon$."
     return x - eps
 
+# %% ../nbs/02_diffusion.ipynb #fe7f9a74
 def x_to_v(x_hat: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, t_eps: float = 0.05) -> torch.Tensor:
     "The x → v transform $\\hat v = (\\hat x - x_t) / \\max(1 - t, t_{eps})$, `t` of shape `(B,)` or a number."
     t = torch.as_tensor(t, dtype=x_t.dtype, device=x_t.device)
     if t.ndim: t = t.view(-1, *[1] * (x_t.ndim - 1))
     return (x_hat - x_t) / (1 - t).clamp_min(t_eps)
 
+# %% ../nbs/02_diffusion.ipynb #dae74684
 def v_loss(x_hat: torch.Tensor, x: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, t_eps: float = 0.05) -> torch.Tensor:
     "Per-sample v-loss $\\|\\hat v - v\\|^2$ (mean over pixels), both velocities from the same clamped transform: shape `(B,)`."
     return (x_to_v(x_hat, x_t, t, t_eps) - x_to_v(x, x_t, t, t_eps)).pow(2).flatten(1).mean(1)
 
+# %% ../nbs/02_diffusion.ipynb #b1aa9466
 def x_loss_weight(t: torch.Tensor, t_eps: float = 0.05) -> torch.Tensor:
     "The weight $1/\\max(1-t, t_{eps})^2$ that the v-loss puts on the x-loss at time `t`."
     return (1 - t).clamp_min(t_eps) ** -2
@@ -70,6 +77,7 @@ def flow_to_vp(x_t: torch.Tensor, t: torch.Tensor):
     r = (t ** 2 + (1 - t) ** 2).sqrt()
     return x_t / r, t / r, (1 - t) / r
 
+# %% ../nbs/02_diffusion.ipynb #28e5c8b8
 def v_vp_to_flow(v_vp: torch.Tensor, z: torch.Tensor, alpha: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     "JiT's velocity $x - \\epsilon$ from the classic $v = \\alpha \\epsilon - \\sigma x$ at the VP point `z`."
     return (alpha - sigma) * z - (alpha + sigma) * v_vp
@@ -79,10 +87,12 @@ def time_grid(steps: int, dtype=torch.float32) -> torch.Tensor:
     "The uniform grid $t_i = i/N$, $i = 0..N$ (JiT's `linspace(0, 1, steps + 1)`)."
     return torch.linspace(0, 1, steps + 1, dtype=dtype)
 
+# %% ../nbs/02_diffusion.ipynb #957c435c
 def nfe(steps: int, solver: str = 'heun') -> int:
     "Network evaluations of `sample_ode`: Heun calls twice per step except the last (Euler) step."
     return steps if solver == 'euler' else 2 * steps - 1
 
+# %% ../nbs/02_diffusion.ipynb #b6b35969
 def sample_ode(v_fn: Callable, x0: torch.Tensor, steps: int = 50, solver: str = 'heun', return_path: bool = False):
     "Integrate $dx/dt = $ `v_fn(x, t)` from `x0` at t = 0 to t = 1; Heun steps with a final Euler step, or Euler throughout."
     if solver not in ('heun', 'euler'): raise ValueError(f"solver must be 'heun' or 'euler', not {solver!r}")
@@ -100,6 +110,7 @@ def sample_ode(v_fn: Callable, x0: torch.Tensor, steps: int = 50, solver: str = 
         if return_path: path.append(x)
     return (x, path) if return_path else x
 
+# %% ../nbs/02_diffusion.ipynb #80c14100
 def x_pred_velocity(x_fn: Callable, t_eps: float = 0.0) -> Callable:
     "Turn an x-predictor `x_fn(x_t, t)` into the velocity `v_fn(x_t, t)` for `sample_ode` (clamp `t_eps`, none by default)."
     return lambda x_t, t: x_to_v(x_fn(x_t, t), x_t, t, t_eps)

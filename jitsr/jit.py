@@ -47,11 +47,13 @@ def sincos_1d(pos: torch.Tensor, dim: int) -> torch.Tensor:
     ang = pos.double()[:, None] * omega[None]
     return torch.cat([ang.sin(), ang.cos()], dim=1).float()
 
+# %% ../nbs/03_jit.ipynb #2a18c15a
 def grid_positions(gh: int, gw: int) -> torch.Tensor:
     "The `(gh*gw, 2)` (row, column) positions of a token grid, row-major like `BottleneckPatchEmbed`."
     r, c = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing='ij')
     return torch.stack([r.flatten(), c.flatten()], 1).float()
 
+# %% ../nbs/03_jit.ipynb #1c1dc622
 def sincos_2d(pos: torch.Tensor, dim: int) -> torch.Tensor:
     "Fixed 2D position embedding `(N, dim)`: rows in the first half, columns in the second."
     return torch.cat([sincos_1d(pos[:, 0], dim // 2), sincos_1d(pos[:, 1], dim // 2)], dim=1)
@@ -63,6 +65,7 @@ def rope_angles(pos: torch.Tensor, head_dim: int, theta: float = 10000.0) -> tor
     freqs = theta ** -(torch.arange(quarter, dtype=torch.float64) / quarter)
     return torch.cat([pos[:, :1].double() * freqs, pos[:, 1:].double() * freqs], dim=1).float()
 
+# %% ../nbs/03_jit.ipynb #f9be0361
 def apply_rope(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     "Rotate consecutive pairs of the last dim of `x` `(..., N, d)` by `angles` `(N, d/2)`, in fp32."
     x1, x2 = x.float().unflatten(-1, (-1, 2)).unbind(-1)
@@ -96,6 +99,7 @@ def local_slopes(first: float, heads: int) -> torch.Tensor:
     "Slopes of the locality prior, one per head: `first`, `first/4`, `first/16`, ... (narrow to nearly global windows)."
     return first * 4.0 ** -torch.arange(heads, dtype=torch.float32)
 
+# %% ../nbs/03_jit.ipynb #26ade1ba
 def locality_bias(pos_q: torch.Tensor, pos_k: torch.Tensor, slopes: torch.Tensor) -> torch.Tensor:
     "Attention bias `(heads, Nq, Nk)` $= -m_h \\lVert p_q - p_k \\rVert^2$ for positions `(N, 2)`; 0 where a position is NaN."
     d2 = (pos_q[:, None].double() - pos_k[None].double()).pow(2).sum(-1).nan_to_num(0.0)
@@ -126,10 +130,12 @@ class TimestepEmbedder(nn.Module):
         ang = t.float()[:, None] * freqs[None]
         return self.mlp(torch.cat([ang.cos(), ang.sin()], dim=1))
 
+# %% ../nbs/03_jit.ipynb #b907b059
 def modulate(x, shift, scale):
     "adaLN: `x * (1 + scale) + shift`."
     return x * (1 + scale) + shift
 
+# %% ../nbs/03_jit.ipynb #e858c8b3
 class CrossAttention(nn.Module):
     "Attention from tokens `x` to a separate token set `ctx` (own K/V weights), with qk-norm and RoPE on both sides."
     def __init__(self, dim: int, heads: int):
@@ -151,6 +157,7 @@ class CrossAttention(nn.Module):
         mask = None if bias is None else bias.to(q.dtype)
         return self.proj(rearrange(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), 'b h n d -> b n (h d)'))
 
+# %% ../nbs/03_jit.ipynb #0f46229b
 class JiTBlock(nn.Module):
     "Pre-norm transformer block (RoPE attention, optional cross-attention, SwiGLU) with adaLN-Zero from `c` `(B, D)` or `(B, N, D)`."
     def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, cross: bool = False):
@@ -170,6 +177,7 @@ class JiTBlock(nn.Module):
             x = x + gate_c * self.cross(modulate(self.norm_c(x), shift_c, scale_c), ctx, angles, ctx_angles, ctx_bias)
         return x + gate2 * self.mlp(modulate(self.norm2(x), shift2, scale2))
 
+# %% ../nbs/03_jit.ipynb #9eb5bf43
 class FinalLayer(nn.Module):
     "adaLN-modulated RMSNorm, then a linear map from each token to its `p`×`p`×`out_chans` patch."
     def __init__(self, dim: int, patch_size: int, out_chans: int):
@@ -188,6 +196,7 @@ def pos_key(pos: torch.Tensor) -> tuple:
     p = pos.detach().cpu().double().contiguous()
     return tuple(p.shape), hashlib.blake2b(p.numpy().tobytes(), digest_size=16).hexdigest()
 
+# %% ../nbs/03_jit.ipynb #49fe1942
 def cached(tables: dict, key: tuple, make, limit: int = 64):
     "`tables[key]`, made by `make()` on first use (outside inference mode); past `limit` tables, the oldest is dropped."
     if key not in tables:
@@ -345,6 +354,7 @@ JIT_SIZES = {
     'H': dict(depth=32, width=1280, heads=16, bottleneck=256, in_context_start=10),
 }
 
+# %% ../nbs/03_jit.ipynb #cc468a79
 def jit_config(arch: str = 'B/16', **overrides) -> JiTConfig:
     "The `JiTConfig` of a named arch like `'B/16'`, `'L/16'`, `'T/4'`, with `overrides` applied."
     size, _, patch = arch.partition('/')
@@ -352,6 +362,7 @@ def jit_config(arch: str = 'B/16', **overrides) -> JiTConfig:
         raise ValueError(f"unknown JiT arch {arch!r}: use SIZE/PATCH with SIZE in {list(JIT_SIZES)}, e.g. 'B/16'")
     return replace(JiTConfig(patch_size=int(patch), **JIT_SIZES[size]), **overrides)
 
+# %% ../nbs/03_jit.ipynb #46d36832
 def count_params(model: nn.Module, trainable_only: bool = True, exclude: tuple = ()) -> int:
     "Number of parameters of `model` (only the trainable ones if `trainable_only`), leaving out those whose name contains any of `exclude`."
     return sum(p.numel() for n, p in model.named_parameters() if (p.requires_grad or not trainable_only) and not any(e in n for e in exclude))

@@ -73,6 +73,7 @@ def _slug(label: str) -> str:
     "The folder name of a row: `JiT-SR T/4 concat` -> `jit-sr-t4-concat`."
     return label.lower().replace('/', '').replace(' ', '-')
 
+# %% ../nbs/08c_reproduce.ipynb #d9fa81ca
 class _Log:
     "The run's log: each message with the seconds since the start, appended to `path` and (unless `quiet`) printed on stderr."
     def __init__(self, path, quiet=False): self.path, self.quiet, self.t0 = Path(path), quiet, time.perf_counter()
@@ -81,6 +82,7 @@ class _Log:
         if not self.quiet: print(line, file=sys.stderr, flush=True)
         with open(self.path, 'a') as f: f.write(line + '\n')
 
+# %% ../nbs/08c_reproduce.ipynb #2883f03f
 def _records(path: Path) -> list:
     "The records of a training log (`metrics.jsonl`), one dict per non-empty line."
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -90,6 +92,7 @@ def _workers(n: int | None) -> int:
     "DataLoader workers: `n`, or (None) one per CPU core but one, at most 8."
     return n if n is not None else min(8, max((os.cpu_count() or 1) - 1, 0))
 
+# %% ../nbs/08c_reproduce.ipynb #e5655425
 SLOW_FACTOR = 4     # a run projected to take this many times its planned time is reported in the log
 
 def slow_warning(label: str, rec: dict, steps: int, planned_s: float, factor: float = SLOW_FACTOR) -> str | None:
@@ -115,6 +118,7 @@ def _progress_log(spec: RunSpec, steps: int | None, planned_s: float | None, log
                                f"{rec['images_per_s']} img/s, {rec['elapsed_s']:.0f} s"))
     return on_record
 
+# %% ../nbs/08c_reproduce.ipynb #ddc2a26f
 def train_run(spec: RunSpec, train_files, val_images, out: Path, curve_points: int = 5, seed: int = 0,
               steps: int | None = None, minutes: float | None = None, cache: bool = True, check_sizes: bool = True,
               num_workers: int = 0, ckpt_dir: Path | None = None, warmup_steps: int | None = None, log=print,
@@ -218,6 +222,7 @@ def _folders(job: _Job, spec: RunSpec) -> tuple[Path, Path]:
     run_dir = job.out / 'runs' / _slug(spec.label)
     return run_dir, (Path(job.ckpt_dir) / _slug(spec.label) if job.ckpt_dir else run_dir)
 
+# %% ../nbs/08c_reproduce.ipynb #d08c5561
 def _load_row(job: _Job, spec: RunSpec) -> tuple[dict, torch.nn.Module, list]:
     "`(row, model, history)` of a row trained and evaluated earlier; evaluated again if the evaluation sets changed since."
     run_dir, ckpt_folder = _folders(job, spec)
@@ -241,6 +246,7 @@ def _new_row(job: _Job, spec: RunSpec, model, history: list, budget: int | None)
             'images_per_s': last['images_per_s'], 'hr_size': spec.crop, 'batch_size': spec.batch_size,
             'learning_rate': spec.learning_rate, 'minutes': job.minutes, **eval_row(model, job.sets, job.device)}
 
+# %% ../nbs/08c_reproduce.ipynb #bb9bbbea
 def _train_row(job: _Job, spec: RunSpec) -> tuple | None:
     "Train `spec` (on every process under torchrun), then evaluate it on process 0: `(row, model, history)`, else None."
     run_dir, ckpt_folder = _folders(job, spec)
@@ -291,6 +297,7 @@ def _optional_figure(log, what: str, fn, *args):
     try: return fn(*args)
     except ImportError as e: log(f"{what} skipped: {e}")
 
+# %% ../nbs/08c_reproduce.ipynb #acd0452b
 def _grid(job: _Job, models: dict):
     "`grid.png`: the `detail_crop` of each of the first three images of the first set, upscaled by every model."
     size = job.preset.grid_crop

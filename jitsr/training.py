@@ -201,12 +201,14 @@ def _progress_frac(self: Trainer) -> float:
     if c.minutes: fr.append(self.elapsed / (60 * c.minutes))
     return max(fr) if fr else 0.0
 
+# %% ../nbs/05_training.ipynb #1243e8d3
 @patch
 def _done(self: Trainer) -> bool:
     "Whether the step or the time budget is spent."
     c = self.cfg
     return (c.steps is not None and self.step >= c.steps) or (c.minutes is not None and self.elapsed >= 60 * c.minutes)
 
+# %% ../nbs/05_training.ipynb #fb1f1418
 @patch
 def _next_eval(self: Trainer) -> float:
     "Training seconds at which the next time-based validation is due (`inf` when `eval_minutes` is off)."
