@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_data.ipynb #fba526e9
 from __future__ import annotations
-import os, platform, zlib, warnings, math
+import functools, os, platform, zlib, warnings, math
 from pathlib import Path
 import numpy as np
 import torch
@@ -27,9 +27,9 @@ def modcrop(img: torch.Tensor, scale: int = 4) -> torch.Tensor:
 # %% ../nbs/00a_data.ipynb #0e853629
 def _batched(fn):
     "Let `fn(x4d, ...)` accept `(C, H, W)` tensors too."
+    @functools.wraps(fn)                          # the name, docstring and signature of `fn`
     def wrapper(x, *args, **kwargs):
         return fn(x[None], *args, **kwargs)[0] if x.ndim == 3 else fn(x, *args, **kwargs)
-    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
 
 # %% ../nbs/00a_data.ipynb #29adb8e5

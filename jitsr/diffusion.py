@@ -94,7 +94,7 @@ def nfe(steps: int, solver: str = 'heun') -> int:
 
 # %% ../nbs/02_diffusion.ipynb #b6b35969
 def sample_ode(v_fn: Callable, x0: torch.Tensor, steps: int = 50, solver: str = 'heun', return_path: bool = False):
-    "Integrate $dx/dt = $ `v_fn(x, t)` from `x0` at t = 0 to t = 1; Heun steps with a final Euler step, or Euler throughout."
+    "Integrate the ODE dx/dt = `v_fn(x, t)` from `x0` at t = 0 to t = 1; Heun steps with a final Euler step, or Euler throughout."
     if solver not in ('heun', 'euler'): raise ValueError(f"solver must be 'heun' or 'euler', not {solver!r}")
     if steps < 1: raise ValueError(f"steps must be >= 1, not {steps}")
     ts, x = time_grid(steps).tolist(), x0

@@ -293,7 +293,7 @@ def _finish(rows: list, sets: dict) -> dict:
 
 # %% ../nbs/08c_reproduce.ipynb #42bc5f86
 def _optional_figure(log, what: str, fn, *args):
-    "Draw a matplotlib figure, or say in the log that it was skipped (a GPU machine may lack matplotlib)."
+    "Draw a matplotlib figure, or say in the log that it was skipped (matplotlib is not installed everywhere)."
     try: return fn(*args)
     except ImportError as e: log(f"{what} skipped: {e}")
 
