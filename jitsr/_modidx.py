@@ -339,6 +339,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'jitsr.report.plot_curves': ('report.html#plot_curves', 'jitsr/report.py'),
                               'jitsr.report.plot_pd': ('report.html#plot_pd', 'jitsr/report.py'),
                               'jitsr.report.report': ('report.html#report', 'jitsr/report.py'),
+                              'jitsr.report.report_markdown': ('report.html#report_markdown', 'jitsr/report.py'),
                               'jitsr.report.result_grid': ('report.html#result_grid', 'jitsr/report.py'),
                               'jitsr.report.show_results': ('report.html#show_results', 'jitsr/report.py'),
                               'jitsr.report.write_csv': ('report.html#write_csv', 'jitsr/report.py')},

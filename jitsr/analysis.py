@@ -25,7 +25,7 @@ def model_nfe(model) -> int:
 
 # %% ../nbs/08a_analysis.ipynb #906fd6e5
 def gap_closure(psnr: float, psnr_bicubic: float, psnr_edsr: float) -> float:
-    "$G = (\\text{PSNR} - \\text{PSNR}_\\text{bicubic}) / (\\text{PSNR}_\\text{EDSR} - \\text{PSNR}_\\text{bicubic})$ (NaN if EDSR = bicubic)."
+    "The gap closure G = (PSNR − PSNR_bicubic) / (PSNR_EDSR − PSNR_bicubic): 1 where a model is as good as EDSR (NaN if EDSR = bicubic)."
     return (psnr - psnr_bicubic) / (psnr_edsr - psnr_bicubic) if psnr_edsr != psnr_bicubic else float('nan')
 
 # %% ../nbs/08a_analysis.ipynb #0a81205f

@@ -238,8 +238,9 @@ BUNDLED_TEST = ('Dragonfly_by_Bolly', 'Kleiber_by_Lukas_Baubkus', 'greentock_by_
                 'lxqt_Valendas', 'lxqt_butterfly', 'picosdeeuropa_by_Aitzol_Berasategi')
 
 # %% ../nbs/00a_data.ipynb #c4999817
-def show_images(imgs, titles=None, ncols=None, size=2.4, dpi=60, **kwargs):
-    "Show `(3, H, W)` tensors or PIL images in a row (or grid of `ncols`) with `titles`."
+def show_images(imgs, titles=None, ncols=None, size=2.4, dpi=80, fontsize=11, **kwargs):
+    """Show `(3, H, W)` float tensors in [0, 1] or PIL images in a row (or a grid of `ncols` columns), each `size` inches
+    wide at `dpi`, with `titles` in `fontsize` points (80 dpi and 11 pt: titles 12 px high); returns the figure."""
     import matplotlib.pyplot as plt
     ncols = ncols or len(imgs); nrows = math.ceil(len(imgs) / ncols)
     fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False, dpi=dpi)
@@ -247,6 +248,6 @@ def show_images(imgs, titles=None, ncols=None, size=2.4, dpi=60, **kwargs):
     for i, (ax, im) in enumerate(zip(axs.flat, imgs)):
         if isinstance(im, torch.Tensor): im = im.detach().float().cpu().clamp(0, 1).permute(1, 2, 0)
         ax.imshow(im, interpolation='nearest', **kwargs)
-        if titles: ax.set_title(titles[i], fontsize=9)
+        if titles: ax.set_title(titles[i], fontsize=fontsize)
     plt.tight_layout()
     return fig

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from .images import to_image
 
 # %% auto #0
-__all__ = ['write_csv', 'report', 'show_results', 'plot_curves', 'result_grid', 'plot_pd']
+__all__ = ['write_csv', 'report', 'report_markdown', 'show_results', 'plot_curves', 'result_grid', 'plot_pd']
 
 # %% ../nbs/08b_report.ipynb #50e1f150
 def _table(rows: list, sets: list) -> str:
@@ -54,13 +54,47 @@ def report(res: dict) -> str:
         + ', '.join(f"{r['model']} {r['psnr_talk']:.2f}/{r['ssim_talk']:.3f}" for r in res['rows']),
         f"every learned model above bicubic: {res['all_learned_above_bicubic']}"])
 
+# %% ../nbs/08b_report.ipynb #85fb4f5a
+def report_markdown(res: dict) -> str:
+    """The `report` of a `jitsr-reproduce` result as Markdown: the provenance as a bullet list, the rows as a table with
+    one Y-PSNR (dB) / Y-SSIM column and one gap-closure column `G` per evaluation set, then the talk's protocol.
+    `KeyError` for a dict that lacks those fields."""
+    sets = list(res['dataset']['eval_sets'])
+    head = ['model', 'params', 'NFE', 'steps', 'images', 'train s'] + [h for s in sets for h in (f'{s} Y-PSNR / Y-SSIM', 'G')]
+    lines = ['| ' + ' | '.join(head) + ' |', '|:--' + '|--:' * (len(head) - 1) + '|']
+    for r in res['rows']:
+        cells = [r['model'], f"{r['params'] / 1e6:.2f} M", str(r['nfe']), str(r.get('steps', 0)), str(r['images_seen']),
+                 f"{r['train_seconds']:.0f}"]
+        for s in sets:
+            m = r['by_set'][s]
+            cells += [f"{m['psnr_y']:.2f} / {m['ssim_y']:.4f}", f"{m['G']:.2f}" if 'G' in m else '–']
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join([
+        f"- preset `{res['preset']}` on {res['device_name']} ({res['device']}, {res['threads']} threads, torch "
+        f"{res['torch']}), {res['date'][:16]} UTC, {res['seconds_total'] / 60:.1f} min (budget {res['budget_minutes']} min)",
+        f"- command: `{res['command']}`",
+        f"- training: {res['dataset']['n_train_images']} images from {', '.join(res['dataset']['train'])}; evaluation: "
+        + ', '.join(f'{k} ({v})' for k, v in res['dataset']['eval_sets'].items()),
+        '', *lines, '',
+        f"The talk's protocol on {res['rows'][0]['talk_set']} (RGB, 256 crops): "
+        + ', '.join(f"{r['model']} {r['psnr_talk']:.2f} / {r['ssim_talk']:.3f}" for r in res['rows']) + '.'])
+
 # %% ../nbs/08b_report.ipynb #4995ce4d
-def show_results(folder) -> dict | None:
-    "Print the `report` of the `jitsr-reproduce` run in `folder` (its `results.json`) and return the result dict; `None` if absent."
+def show_results(folder, markdown: bool | None = None) -> dict | None:
+    """Show the report of the `jitsr-reproduce` run in `folder` (its `results.json`) and return the result dict; `None`
+    if absent. `markdown`: display `report_markdown` (needs IPython), else print `report`; by default, Markdown inside
+    IPython or Jupyter and text elsewhere."""
     f = Path(folder) / 'results.json'
     if not f.exists(): return None
     res = json.loads(f.read_text())
-    print(report(res))
+    if markdown is None:
+        try: from IPython import get_ipython
+        except ImportError: get_ipython = lambda: None
+        markdown = get_ipython() is not None
+    if markdown:
+        from IPython.display import Markdown, display
+        display(Markdown(report_markdown(res)))
+    else: print(report(res))
     return res
 
 # %% ../nbs/08b_report.ipynb #80abb7eb

@@ -1,6 +1,7 @@
 """Write README.md from nbs/index.ipynb without Quarto (`--check`: exit 1 if README.md differs).
 
-Markdown cells are copied; code cells become ```python blocks followed by their text output; cells marked
+Markdown cells are copied; code cells become ```python blocks followed by their text output (Markdown outputs,
+such as tables, as Markdown); cells marked
 `#| hide` are dropped, `#| echo: false` cells show only their output, and other `#|` directive lines are removed. Links to notebooks are left relative."""
 import json, re, sys
 from pathlib import Path
@@ -18,9 +19,14 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
             parts.append(re.sub(r'\]\((\d+[a-z]?_[\w-]+\.ipynb)', r'](nbs/\1', body).replace('](../', ']('))  # links work from the repository root
         elif c['cell_type'] == 'code' and body:
             if not any(l.strip().replace(' ', '') == '#|echo:false' for l in lines): parts.append(f"```python\n{body}\n```")
-            out = ''.join(''.join(o.get('text', '')) if o['output_type'] == 'stream'
-                          else ''.join(o.get('data', {}).get('text/plain', '')) for o in c.get('outputs', []))
-            if out.strip(): parts.append(f"```\n{out.strip()}\n```")
+            text = ''
+            for o in c.get('outputs', []):
+                data = o.get('data', {})
+                if 'text/markdown' in data:         # a table displayed as Markdown goes in as Markdown
+                    if text.strip(): parts.append(f"```\n{text.strip()}\n```")
+                    parts.append(''.join(data['text/markdown']).strip()); text = ''
+                else: text += ''.join(o.get('text', '')) if o['output_type'] == 'stream' else ''.join(data.get('text/plain', ''))
+            if text.strip(): parts.append(f"```\n{text.strip()}\n```")
     header = '<!-- generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file -->\n\n'
     return header + '\n\n'.join(parts) + '\n'
 
