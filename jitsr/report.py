@@ -6,7 +6,7 @@
 from __future__ import annotations
 import csv, json
 from pathlib import Path
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from .images import to_image
 
 # %% auto #0
@@ -123,12 +123,15 @@ def plot_curves(histories: dict, bicubic: dict | None = None, path=None):
 # %% ../nbs/08b_report.ipynb #ececc13d
 def result_grid(panels: list, crops: list, path=None, size: int = 96) -> Image.Image:
     """A grid image: one row per crop, one column per `(title, fn)` panel, where `fn(i)` gives crop `i` as a `(3, h, w)`
-    tensor in [0, 1] (clamped), shown at `size`×`size` (nearest neighbour) under the title; 4-px white gaps, a 16-px
-    title strip. Saved to `path` if given."""
-    pad, top = 4, 16
+    tensor in [0, 1] (clamped), shown at `size`×`size` (nearest neighbour) under the title; 4-px white gaps, a 20-px
+    title strip (13-px text where Pillow has FreeType, so that titles stay readable when a page scales the grid
+    down). Saved to `path` if given."""
+    pad, top = 4, 20
     grid = Image.new('RGB', (len(panels) * (size + pad), len(crops) * (size + pad) + top), 'white')
     d = ImageDraw.Draw(grid)
-    for j, (title, _) in enumerate(panels): d.text((j * (size + pad) + 2, 2), title[:16], fill='black')
+    try: font = ImageFont.load_default(size=13)
+    except (TypeError, ImportError, OSError): font = ImageFont.load_default()   # Pillow < 10.1, or without FreeType
+    for j, (title, _) in enumerate(panels): d.text((j * (size + pad) + 2, 2), title[:16], fill='black', font=font)
     for i in range(len(crops)):
         for j, (_, fn) in enumerate(panels):
             im = to_image(fn(i).clamp(0, 1)).resize((size, size), Image.NEAREST)

@@ -56,16 +56,17 @@ def main(argv=None):
         maps[name] = Ah[:, 0, centre].reshape(-1, g, g)          # first crop, centre HR token
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     nb = max(v.shape[0] for v in maps.values())
-    fig, axs = plt.subplots(len(maps), nb + 1, figsize=(1.6 * (nb + 1), 1.8 * len(maps)), dpi=80, squeeze=False)
+    fig, axs = plt.subplots(len(maps), nb + 1, figsize=(1.7 * (nb + 1), 2.1 * len(maps)), dpi=80, squeeze=False)  # 11-px text at page width
     for r, (name, mp) in enumerate(maps.items()):
-        axs[r, 0].imshow(lr[0].permute(1, 2, 0).clamp(0, 1), interpolation='nearest'); axs[r, 0].set_title('LR crop', fontsize=7)
+        axs[r, 0].imshow(lr[0].permute(1, 2, 0).clamp(0, 1), interpolation='nearest'); axs[r, 0].set_title('LR crop', fontsize=10)
         g = mp.shape[-1]; axs[r, 0].plot([g // 2], [g // 2], 'r+', ms=8)
-        axs[r, 0].set_ylabel(name, fontsize=8)
+        axs[r, 0].set_ylabel(name, fontsize=10)
         for i in range(nb):
             ax = axs[r, i + 1]
             if i < mp.shape[0]:
                 ax.imshow(mp[i], cmap='magma'); ax.plot([g // 2], [g // 2], 'c+', ms=6)
-                ax.set_title(f"block {report[name][i]['block']}  loc {report[name][i]['locality']:.2f}", fontsize=7)
+                ax.set_title(f"block {report[name][i]['block']}\nlocality {report[name][i]['locality']:.2f}", fontsize=10)
+            else: ax.axis('off')                                  # this model has fewer blocks with LR tokens
         for ax in axs[r]: ax.set_xticks([]); ax.set_yticks([])
     fig.tight_layout(); fig.savefig(out / 'attention.png'); plt.close(fig)
     (out / 'attention.json').write_text(json.dumps({
