@@ -85,9 +85,13 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a): pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address): pass     # the browser hung up (it left the page): not a defect
+
+
 def serve(root: Path):
     "A local HTTP server of `root` on a free port; returns (server, base URL)."
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(root)))
+    srv = Server(('127.0.0.1', 0), functools.partial(Quiet, directory=str(root)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, f'http://127.0.0.1:{srv.server_address[1]}/'
 
@@ -107,13 +111,15 @@ def notebook_formulas(nbs: Path | None, page: str) -> bool:
 def wait_for_maths(page):
     page.wait_for_load_state('load')
     page.evaluate("""async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)
-                                      await MathJax.startup.promise; }""")
+                                      await MathJax.startup.promise;
+                                    await document.fonts.ready; }""")
 
 
 def check_page(page, base: str, root: Path, name: str, nbs, problems: list, ids_cache: dict):
     errors = []
     page.on('pageerror', lambda e: errors.append(f'JavaScript error: {e}'))
-    page.on('requestfailed', lambda r: errors.append(f'failed to load {r.url[len(base):] if r.url.startswith(base) else r.url}'))
+    page.on('requestfailed', lambda r: 'ERR_ABORTED' not in (r.failure or '') and   # aborted: the page was left
+            errors.append(f'failed to load {r.url[len(base):] if r.url.startswith(base) else r.url} ({r.failure})'))
     page.on('response', lambda r: r.status >= 400 and errors.append(f'HTTP {r.status} for {r.url[len(base):]}'))
     for width in WIDTHS:
         page.set_viewport_size({'width': width, 'height': 900})
