@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 DIRECTIVE = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
-NB_REF = re.compile(r'\b(notebooks?)((?:\s*(?:,|and|or|&|–|-|to)?\s*\d\d[a-z]?\b(?![\w.]))+)')
+NB_REF = re.compile(r'\b(notebooks?)((?:\s*(?:,|and|or|&|–|-|to)?\s*\d\d[a-z]?\b(?!\w|\.\d))+)')
 NB_NUM = re.compile(r'\d\d[a-z]?')
 # spans of Markdown that are left alone: code fences, math, links and images, inline HTML, headings
 PROTECT = re.compile(r'(```.*?```|~~~.*?~~~|\$\$.*?\$\$|(?<![\\$])\$[^$\n]+\$|!?\[[^\]]*\]\([^)]*\)|<[^>\n]+>|^#+ [^\n]*$)', re.S | re.M)
@@ -73,78 +73,100 @@ def class_members(cls) -> list:
     return [n.name for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.name.startswith('_')]
 
 
-def api_index(srcdir: Path) -> dict:
-    "`{short name: dotted name}` of every documented object, and `Cls.method` forms; ambiguous short names map to None."
-    index = {}
-    def add(key, full):
-        index[key] = full if index.get(key, full) == full else None
+def module_of(nb) -> str | None:
+    "`jitsr.core` for a notebook with `#| default_exp core`."
+    return next((f"jitsr.{directives(c.source)['default_exp']}" for c in nb.cells
+                 if c.cell_type == 'code' and 'default_exp' in directives(c.source)), None)
+
+
+def api_index(srcdir: Path) -> tuple:
+    """`(index, patched)`. `index` maps a name as prose writes it to what it links to: a documented function or class by
+    its short name (`JiTSR`) and dotted name, a method as `Class.method` (also when inherited from a documented
+    class), a module (`jitsr.core`) to its notebook as `'nb:07_core.ipynb'`; an ambiguous name maps to None. Bare
+    method names are not linked: `step` in prose is a word more often than `TrainingProgress.step`. `patched` maps
+    a module to its `@patch`ed methods `{'Class.method': function}`, for source links."""
+    index, patched, classes = {}, {}, []
+    def add(key, full): index[key] = full if index.get(key, full) == full else None
     for nb_path in notebooks(srcdir):
         nb = nbformat.read(nb_path, as_version=4)
-        module = next((directives(c.source)['default_exp'] for c in nb.cells
-                       if c.cell_type == 'code' and 'default_exp' in directives(c.source)), None)
-        if not module: continue
-        module = f'jitsr.{module}'
+        if not (module := module_of(nb)): continue
+        add(module, f'nb:{nb_path.name}')
+        mod = importlib.import_module(module)
         for c in nb.cells:
             if c.cell_type != 'code' or not {'export', 'exports'} & directives(c.source).keys(): continue
             for name in defined_names(strip_directives(c.source)):
                 add(name, f'{module}.{name}'); add(f'{module}.{name}', f'{module}.{name}')
-                if '.' in name: add(name.split('.')[-1], f'{module}.{name}')
-                else:
-                    obj = getattr(importlib.import_module(module), name, None)
-                    if inspect.isclass(obj):
-                        for m in class_members(obj):
-                            add(f'{name}.{m}', f'{module}.{name}.{m}'); add(m, f'{module}.{name}.{m}')
-    return index
+                if '.' in name:
+                    cls_name, meth = name.split('.')
+                    raw = inspect.getattr_static(getattr(mod, cls_name), meth)
+                    patched.setdefault(module, {})[name] = (getattr(raw, 'fget', None) or getattr(raw, '__func__', None)
+                                                            or getattr(raw, 'f', raw))   # property, classmethod, fastcore's
+                elif inspect.isclass(obj := getattr(mod, name, None)):
+                    classes.append((module, name, obj))
+                    for m in class_members(obj): add(f'{name}.{m}', f'{module}.{name}.{m}')
+    documented = {v for v in index.values() if v and not v.startswith('nb:')}
+    for module, name, cls in classes:        # members inherited from a documented class: JiTSR.upscale -> SRModel.upscale
+        for m in (m for m in dir(cls) if not m.startswith('_') and f'{name}.{m}' not in index):
+            for base in cls.__mro__[1:]:
+                if (full := f'{base.__module__}.{base.__qualname__}.{m}') in documented:
+                    add(f'{name}.{m}', full); break
+    return index, patched
 
 
 # ------------------------------------------------------------------ API entries
 def signature(obj, drop_first=False) -> str:
-    "`(a, b=1)` with unreadable defaults (`<function f at 0x…>`) shown as `...`."
-    try: sig = inspect.signature(obj)
-    except (TypeError, ValueError): return '()'
+    """`(a: int, b=1) -> str` with annotations evaluated (the modules use `from __future__ import annotations`) and
+    unreadable defaults (`<function f at 0x…>`) shown as `...`; '' where there is none to show (`(*args, **kwargs)`)."""
+    try: sig = inspect.signature(obj, eval_str=True)
+    except (TypeError, ValueError, NameError):
+        try: sig = inspect.signature(obj)
+        except (TypeError, ValueError): return ''
     params = list(sig.parameters.values())[1 if drop_first else 0:]
+    if params and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params) and not drop_first: return ''
     s = str(sig.replace(parameters=params))
     return re.sub(r'<[^<>]*>', '...', s)
 
 
 def docstring(obj) -> str:
-    doc = inspect.getdoc(obj) or ''
+    "The object's own docstring (not one inherited from `torch.nn.Module` or another parent), dedented."
+    doc = obj.__dict__.get('__doc__') if inspect.isclass(obj) else getattr(obj, '__doc__', None)
+    doc = inspect.cleandoc(doc) if isinstance(doc, str) else ''
     if inspect.isclass(obj) and re.match(rf'{obj.__name__}\(', doc): return ''   # a dataclass's generated docstring
     return doc
 
 
-def entry(module: str, name: str, index: dict) -> str:
+def entry(module: str, name: str, index: dict, files: dict | None = None) -> str:
     "The MyST text of one API entry (a Python-domain directive holding the docstring)."
     mod = importlib.import_module(module)
     if '.' in name:                                                  # a @patch'ed method
         cls_name, meth = name.split('.')
         cls = getattr(mod, cls_name); obj = inspect.getattr_static(cls, meth)
-        return member(module, cls_name, meth, obj, index, fence=':::')
+        return member(module, cls_name, meth, obj, index, files, fence=':::')
     obj = getattr(mod, name)
     if inspect.isclass(obj):
         sig = '' if issubclass(obj, BaseException) else signature(obj)
-        parts = [f'::::{{py:class}} {name}{sig}', f':module: {module}', '', link_names(docstring(obj), index)]
+        parts = [f'::::{{py:class}} {name}{sig}', f':module: {module}', '', link_names(docstring(obj), index, files)]
         for m in class_members(obj):
-            parts += ['', member(module, name, m, inspect.getattr_static(obj, m), index, fence=':::', nested=True)]
+            parts += ['', member(module, name, m, inspect.getattr_static(obj, m), index, files, fence=':::', nested=True)]
         return '\n'.join(parts + ['::::'])
     return '\n'.join([f':::{{py:function}} {name}{signature(obj)}', f':module: {module}', '',
-                      link_names(docstring(obj), index), ':::'])
+                      link_names(docstring(obj), index, files), ':::'])
 
 
-def member(module, cls_name, meth, raw, index, fence=':::', nested=False) -> str:
+def member(module, cls_name, meth, raw, index, files=None, fence=':::', nested=False) -> str:
     "A method, classmethod, staticmethod or property of `cls_name`."
     target = f'{meth}' if nested else f'{cls_name}.{meth}'
     if isinstance(raw, property):
         head, opts, fn = f'{fence}{{py:property}} {target}', [], raw.fget
-    elif isinstance(raw, (classmethod, staticmethod)):
-        fn = raw.__func__
-        kind = 'classmethod' if isinstance(raw, classmethod) else 'staticmethod'
+    elif isinstance(raw, (classmethod, staticmethod)) or type(raw).__name__ == '_clsmethod':
+        fn = getattr(raw, '__func__', None) or raw.f         # fastcore's @patch(cls_method=True) makes its own kind
+        kind = 'staticmethod' if isinstance(raw, staticmethod) else 'classmethod'
         head, opts = f'{fence}{{py:method}} {target}{signature(fn, drop_first=kind == "classmethod")}', [f':{kind}:']
     else:
         fn = raw
         head, opts = f'{fence}{{py:method}} {target}{signature(fn, drop_first=True)}', []
     if not nested: opts.append(f':module: {module}')
-    return '\n'.join([head, *opts, '', link_names(docstring(fn), index), fence])
+    return '\n'.join([head, *opts, '', link_names(docstring(fn), index, files), fence])
 
 
 # ------------------------------------------------------------------ links in prose
@@ -153,6 +175,7 @@ def _link_code(m, index) -> str:
     key = re.sub(r'\(\)$', '', text.strip())
     full = index.get(key)
     if not full or not re.fullmatch(r'[\w.]+', key): return m.group(0)
+    if full.startswith('nb:'): return f'[{m.group(0)}]({full[3:]})'       # a module: its notebook
     return f'{{py:obj}}`{text} <{full}>`'
 
 
@@ -222,7 +245,7 @@ def convert(text: str, docname: str, index: dict, files: dict, toc: list) -> str
         cells.append(c)
         if module and {'export', 'exports'} & d.keys():
             for name in defined_names(src):
-                cells.append(nbformat.v4.new_markdown_cell(entry(f'jitsr.{module}', name, index)))
+                cells.append(nbformat.v4.new_markdown_cell(entry(f'jitsr.{module}', name, index, files)))
     if docname == 'index':
         cells.append(nbformat.v4.new_markdown_cell('```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(toc) + '\n```'))
     nb.cells = cells
@@ -230,17 +253,53 @@ def convert(text: str, docname: str, index: dict, files: dict, toc: list) -> str
     return nbformat.writes(nb)
 
 
+def title(nb_path: Path) -> str:
+    "The sidebar's title of a notebook: its number and its H1 without Markdown (`07 · The public API: JiTSR`)."
+    nb = nbformat.read(nb_path, as_version=4)
+    h1 = next((m.group(1) for c in nb.cells if c.cell_type == 'markdown' and (m := re.search(r'^#\s+(.+)$', c.source, re.M))), nb_path.stem)
+    num = re.match(r'\d\d[a-z]?', nb_path.name)
+    return (f'{num.group(0)} · ' if num else '') + re.sub(r'[`*]', '', h1).strip()
+
+
+PATCHED = {}   # module -> {'Class.method': function}: kept here, not in Sphinx's pickled environment
+
+
+def find_source(app, modname):
+    "viewcode's source tags, plus the lines of the `@patch`ed methods (module-level functions to Python's parser)."
+    from sphinx.pycode import ModuleAnalyzer
+    try: analyzer = ModuleAnalyzer.for_module(modname)
+    except Exception: return None
+    tags = dict(analyzer.find_tags())
+    for name, fn in PATCHED.get(modname, {}).items():
+        try: lines, start = inspect.getsourcelines(fn)
+        except (OSError, TypeError): continue
+        tags[name] = ('def', start, start + len(lines) - 1)
+    return analyzer.code, tags
+
+
+def follow_imported(app, modname, attribute):
+    "viewcode finds a property's or a classmethod's module through the object, which has none: it is `modname`."
+    return modname if f'{modname}.{attribute}' in DOCUMENTED else None
+
+
+DOCUMENTED = set()
+
+
 def setup(app):
     state = {}
     def inited(app):
         src = Path(app.srcdir)
-        state['index'] = api_index(src)
+        state['index'], patched = api_index(src)
+        PATCHED.clear(); PATCHED.update(patched)
+        DOCUMENTED.clear(); DOCUMENTED.update(v for v in state['index'].values() if v and not v.startswith('nb:'))
         nbs = notebooks(src)
         state['files'] = {m.group(0): p.name for p in nbs if (m := re.match(r'\d\d[a-z]?', p.name))}
-        state['toc'] = [p.stem for p in nbs[1:]]
+        state['toc'] = [f'{title(p)} <{p.stem}>' for p in nbs[1:]]
     def read(app, docname, source):
         if app.env.doc2path(docname).suffix == '.ipynb':
             source[0] = convert(source[0], docname, state['index'], state['files'], state['toc'])
     app.connect('builder-inited', inited)
     app.connect('source-read', read)
+    app.connect('viewcode-find-source', find_source)
+    app.connect('viewcode-follow-imported', follow_imported)
     return {'parallel_read_safe': True, 'parallel_write_safe': True}

@@ -23,9 +23,10 @@ from urllib.parse import urldefrag, urljoin, urlparse, unquote
 from playwright.sync_api import sync_playwright
 
 WIDTHS = (1280, 390)
-TEX = re.compile(r'\\(frac|tfrac|sqrt|math\w+|left|right|sum|prod|int|hat|bar|overline|tilde|sigma|alpha|beta|epsilon|'
-                 r'varepsilon|cdot|times|operatorname|lVert|rVert|begin|end|text|approx|le|ge|infty|log|exp)\b'
-                 r'|(?<![\w$])\$[^$\s][^$\n]{0,200}?\$(?![\w$])|\\\(|\\\[|</?m(i|o|n|row|frac|sub|sup)>|[\x00-\x08\x0b\x0c\x0e-\x1f]')
+TEX = re.compile(r'\\[a-zA-Z]{2,}|\\[(\[{}_^]|(?<![\w$])\$\$?[^$\n]{0,200}?[\\_^{}=][^$\n]{0,200}?\$\$?(?![\w$])'
+                 r'|</?m(i|o|n|row|frac|sub|sup)>|[\x00-\x08\x0b\x0c\x0e-\x1f]')
+# Markup that a renderer should have consumed: MyST roles and directives, reST, nbdev's cell directives.
+MARKUP = re.compile(r'\{[\w:-]+\}`|(?m:^\s*:{3,})|\.\. [\w-]+::|:(class|func|meth|mod|attr|obj):`|#\|')
 FORMULA = re.compile(r'\$\$.+?\$\$|(?<![\\$\w])\$(?![\s$])[^$\n]+?(?<![\s\\])\$(?!\w)', re.S)
 CODE = re.compile(r'```.*?```|`[^`\n]*`', re.S)
 
@@ -52,19 +53,27 @@ LINKS = """() => ({
   ids: Array.from(document.querySelectorAll('[id], a[name]')).map(e => e.id || e.getAttribute('name')),
 })"""
 
-# The page scrolls sideways, and the outermost elements that stick out of the viewport (not inside a scroller).
+# The page body scrolls sideways (or cuts off its content): the root, or an element that holds the article and
+# scrolls or clips (as Furo's .content does on a phone), is wider inside than it is; and the outermost elements that
+# stick out of it (those inside an inner scroller, a table or a code block, are fine).
 OVERFLOW = """() => {
-  const W = document.documentElement.clientWidth;
-  if (document.documentElement.scrollWidth <= W + 1) return null;
-  const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+  const art = document.querySelector('article') || document.body;
+  const holders = [document.documentElement];
+  for (let p = art; p && p !== document.documentElement; p = p.parentElement) holders.push(p);
+  const clips = h => h === document.documentElement || h === document.body
+                     || ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(h).overflowX);
+  const h = holders.find(h => clips(h) && h.scrollWidth > h.clientWidth + 1);   // overflow that shows or is cut
+  if (!h) return null;
+  const right = h === document.documentElement ? h.clientWidth : h.getBoundingClientRect().left + h.clientWidth;
+  const inner = e => { for (let p = e.parentElement; p && p !== h; p = p.parentElement) {
       const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; }
     return false; };
-  const out = Array.from(document.querySelectorAll('body *')).filter(e => {
-      const r = e.getBoundingClientRect(); return r.right > W + 1 && r.width > 0 && !scrolls(e); })
+  const out = Array.from(h.querySelectorAll('*')).filter(e => {
+      const r = e.getBoundingClientRect(); return r.right > right + 1 && r.width > 0 && !inner(e); })
     .filter((e, _, all) => !all.includes(e.parentElement))
     .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
                           + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
-  return {scroll_width: document.documentElement.scrollWidth, width: W, elements: out};
+  return {scroll_width: h.scrollWidth, width: h.clientWidth, elements: out};
 }"""
 
 
@@ -125,15 +134,17 @@ def check_page(page, base: str, root: Path, name: str, nbs, problems: list, ids_
         page.set_viewport_size({'width': width, 'height': 900})
         page.goto(base + name)
         wait_for_maths(page)
+        page.wait_for_timeout(300)                            # scripts that run just after load
         if (o := page.evaluate(OVERFLOW)):
             problems.append(f"{name}: at {width} px the page is {o['scroll_width']} px wide and scrolls sideways "
                             f"({', '.join(o['elements']) or 'no single element'})")
         for f in page.evaluate(CLIPPED_MATHS):
             problems.append(f'{name}: at {width} px an inline formula is wider than the text and cut off: {f!r}')
     text = page.evaluate(VISIBLE_TEXT)
-    for m in list(TEX.finditer(text))[:3]:
-        ctx = text[max(0, m.start() - 30):m.end() + 30].replace('\n', ' ')
-        problems.append(f'{name}: raw TeX or MathML in the text: {ctx!r}')
+    for pattern, what in ((TEX, 'raw TeX or MathML'), (MARKUP, 'literal markup')):
+        for m in list(pattern.finditer(text))[:3]:
+            ctx = text[max(0, m.start() - 30):m.end() + 30].replace('\n', ' ')
+            problems.append(f'{name}: {what} in the text: {ctx!r}')
     maths = page.evaluate(MATH_STATE)
     for e in maths['errors'][:3]: problems.append(f'{name}: a formula MathJax could not typeset: {e}')
     for e in maths['pending'][:3]: problems.append(f'{name}: a formula left untypeset: {e!r}')
@@ -168,14 +179,14 @@ def check_search(page, base: str, root: Path, query: str, problems: list):
     if not (root / 'searchindex.js').is_file() or not (root / 'search.html').is_file():
         problems.append('site: no search index (searchindex.js and search.html)'); return
     page.goto(f'{base}search.html?q={query}')
-    try: page.wait_for_selector('#search-results li, ul.search li', timeout=15000)
+    try: page.wait_for_selector('#search-results li, ul.search li', timeout=30000)
     except Exception: problems.append(f'site: a search for {query!r} finds nothing')
 
 
 def check_site(root: Path, nbs: Path | None = None, chromium: str = '/usr/bin/chromium', query: str = 'JiTSR') -> list:
     "The list of problems of the site in `root` (empty when clean)."
     root = root.resolve()
-    pages = sorted(p.relative_to(root).as_posix() for p in root.glob('*.html'))
+    pages = sorted(p.relative_to(root).as_posix() for p in root.rglob('*.html') if not p.relative_to(root).parts[0] == '_static')
     if not pages: return [f'{root}: no HTML pages']
     srv, base = serve(root)
     problems, links, ids_cache = [], {}, {}
@@ -185,7 +196,6 @@ def check_site(root: Path, nbs: Path | None = None, chromium: str = '/usr/bin/ch
                 '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
                 '--disable-component-update', '--disable-sync'])
             for name in pages:
-                if name in ('genindex.html', 'py-modindex.html'): continue
                 page = browser.new_page()
                 links[name] = check_page(page, base, root, name, nbs, problems, ids_cache)
                 page.close()
@@ -202,7 +212,7 @@ def check_site(root: Path, nbs: Path | None = None, chromium: str = '/usr/bin/ch
 MATHJAX = Path(__file__).resolve().parent.parent / 'docs_src' / '_static' / 'mathjax'
 HEAD = ('<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
         '<script>window.MathJax={tex:{inlineMath:[["\\\\(","\\\\)"]]}};</script>'
-        '<script defer src="mathjax/tex-chtml.js"></script></head><body><article>')
+        '<script defer src="mathjax/tex-chtml.js"></script></head><body>')
 DEFECTS = {   # page -> (body, the problem the check must report)
     'ok.html': ('<p>Fine: <span class="math">\\(x_t = t x + (1 - t)\\epsilon\\)</span>, <a href="raw.html#sec">a link</a>.'
                 '<img src="pic.png" alt="a picture"></p>', None),
@@ -216,6 +226,13 @@ DEFECTS = {   # page -> (body, the problem the check must report)
     'alt.html': ('<p><img src="pic.png"></p>', 'without alt text'),
     'altname.html': ('<p><img src="pic.png" alt="_images/pic.png"></p>', 'without alt text'),
     'longmath.html': ('<p>Inline: <span class="math">\\(' + ' + '.join(f'a_{{{i}}}' for i in range(60)) + '\\)</span></p>', 'cut off'),
+    'spacetex.html': ('<p>Typed with spaces: $ x_t = t x $ and x \\in [0, 1].</p>', 'raw TeX'),
+    'markup.html': ('<p>A role left as text: {py:obj}`JiTSR`.</p>', 'literal markup'),
+    'untypeset.html': ('<p>Without delimiters MathJax never sees it: <span class="math">x_t</span></p>', 'left untypeset'),
+    'jserror.html': ('<p>ok</p><script>setTimeout(() => { throw new Error("late") }, 100)</script>', 'JavaScript error'),
+    'css.html': ('<link rel="stylesheet" href="missing.css"><p>ok</p>', 'HTTP 404'),
+    'phone.html': ('<div style="overflow-x:auto"><article><div style="width:800px">fits at 1280 px only</div></article></div>',
+                   'at 390 px the page'),
     'wide.html': ('<pre style="white-space:pre">' + 'a wide fixed-width table row ' * 12 + '</pre>', 'scrolls sideways'),
 }
 
@@ -231,7 +248,8 @@ def self_test(chromium: str) -> int:
               for t, d_ in [(b'IHDR', struct.pack('>IIBBBBB', 1, 1, 8, 2, 0, 0, 0)), (b'IDAT', zlib.compress(raw)), (b'IEND', b'')])
         (root / 'pic.png').write_bytes(png)
         for name, (body, _) in DEFECTS.items():
-            (root / name).write_text(HEAD + body + '</article></body></html>')
+            if '<article>' not in body: body = f'<article>{body}</article>'
+            (root / name).write_text(HEAD + body + '</body></html>')
         (nbs / 'nomaths.ipynb').write_text('{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["$x_t$"]}],'
                                            ' "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
         problems = check_site(root, nbs, chromium)
