@@ -37,6 +37,16 @@ def write_csv(rows: list, path: Path):
                             **{k: r.get(k) for k in ('params', 'nfe', 'budget_steps', 'steps', 'images_seen', 'train_seconds')},
                             **({'psnr_talk': r['psnr_talk'], 'ssim_talk': r['ssim_talk']} if s == r['talk_set'] else {})})
 
+# %% ../nbs/08b_report.ipynb #d466d783
+def _provenance(res: dict, code=str) -> list:
+    """Where a `jitsr-reproduce` result comes from, as three lines: machine, date and duration; command; data.
+    `code` wraps the preset's name and the command (backticks for Markdown)."""
+    return [f"preset {code(res['preset'])} on {res['device_name']} ({res['device']}, {res['threads']} threads, torch "
+            f"{res['torch']}), {res['date'][:16]} UTC, {res['seconds_total'] / 60:.1f} min (budget {res['budget_minutes']} min)",
+            f"command: {code(res['command'])}",
+            f"training: {res['dataset']['n_train_images']} images from {', '.join(res['dataset']['train'])}; evaluation: "
+            + ', '.join(f'{k} ({v})' for k, v in res['dataset']['eval_sets'].items())]
+
 # %% ../nbs/08b_report.ipynb #5940ccc7
 def report(res: dict) -> str:
     """The table of a `jitsr-reproduce` result (the dict in its `results.json`) with its provenance, as text lines:
@@ -44,11 +54,7 @@ def report(res: dict) -> str:
     row is above bicubic on each set. `KeyError` for a dict that lacks those fields."""
     sets = list(res['dataset']['eval_sets'])
     return '\n'.join([
-        f"preset {res['preset']} on {res['device_name']} ({res['device']}, {res['threads']} threads, torch {res['torch']}), "
-        f"{res['date'][:16]} UTC, {res['seconds_total'] / 60:.1f} min (budget {res['budget_minutes']} min)",
-        f"command: {res['command']}",
-        f"training: {res['dataset']['n_train_images']} images from {', '.join(res['dataset']['train'])}; evaluation: "
-        + ', '.join(f'{k} ({v})' for k, v in res['dataset']['eval_sets'].items()),
+        *_provenance(res),
         _table(res['rows'], sets),
         f"talk's protocol on {res['rows'][0]['talk_set']} (RGB, 256 crops): "
         + ', '.join(f"{r['model']} {r['psnr_talk']:.2f}/{r['ssim_talk']:.3f}" for r in res['rows']),
@@ -70,11 +76,7 @@ def report_markdown(res: dict) -> str:
             cells += [f"{m['psnr_y']:.2f} / {m['ssim_y']:.4f}", f"{m['G']:.2f}" if 'G' in m else '–']
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join([
-        f"- preset `{res['preset']}` on {res['device_name']} ({res['device']}, {res['threads']} threads, torch "
-        f"{res['torch']}), {res['date'][:16]} UTC, {res['seconds_total'] / 60:.1f} min (budget {res['budget_minutes']} min)",
-        f"- command: `{res['command']}`",
-        f"- training: {res['dataset']['n_train_images']} images from {', '.join(res['dataset']['train'])}; evaluation: "
-        + ', '.join(f'{k} ({v})' for k, v in res['dataset']['eval_sets'].items()),
+        *(f'- {l}' for l in _provenance(res, code=lambda s: f'`{s}`')),
         '', *lines, '',
         f"The talk's protocol on {res['rows'][0]['talk_set']} (RGB, 256 crops): "
         + ', '.join(f"{r['model']} {r['psnr_talk']:.2f} / {r['ssim_talk']:.3f}" for r in res['rows']) + '.'])
