@@ -11,9 +11,10 @@ Sphinx hands each notebook's text to the `source-read` event before myst-nb pars
   cells that only call `show_doc` are dropped, since every entry is already there.
 - Links to local files other than notebooks (`../data/LICENSES.md`) become downloads of those files; a link to a
   page of the site itself (`../docs/index.html`, for the README) becomes a link to that page.
-- In prose and docstrings, a backticked public name (`JiTSR`, `JiTSR.load`, `tile_upscale()`) links to its API entry,
-  and "notebook 06" to that notebook, as nbdev's renderer links names.
-- The home page gets the table of contents: every notebook in reading order.
+- In prose and docstrings, a backticked public name (`JiTSR`, `JiTSR.load`, `tile_upscale()`) links to its API entry
+  and a module (`jitsr.core`) to its notebook, as nbdev's renderer links names; a bare method name (`step`) is left
+  alone, being a word more often than a method. "notebook 06" links to that notebook.
+- The home page gets the table of contents: every notebook in reading order, numbered as the prose numbers them.
 """
 import ast, importlib, inspect, re, textwrap
 from pathlib import Path
