@@ -224,6 +224,7 @@ class JiTConfig:
     cross_attn: bool = False     # a cross-attention sub-layer in every block (to `cross` tokens; notebook 06)
     local_slope: float = 0.0     # > 0: locality prior on attention between tokens with grid positions (slopes m0/4^h)
     context_reads_image: bool = True   # False: context tokens attend to context tokens only (a read-only condition stream)
+    abs_pos: bool = True         # False: no absolute (sin-cos) embedding; positions only through RoPE and the locality prior
 
 # %% ../nbs/03_jit.ipynb #c28843dd
 @dataclass
@@ -305,15 +306,16 @@ class JiT(nn.Module):
     def _tables_for(self, key: tuple, make, device):
         "The CPU tables `make()` returns, moved to `device` once per `key`, configuration and device (see `cached`)."
         cfg = self.cfg
-        options = (cfg.width, cfg.heads, cfg.rope_theta, cfg.in_context_len, cfg.local_slope, cfg.context_reads_image)
+        options = (cfg.width, cfg.heads, cfg.rope_theta, cfg.in_context_len, cfg.local_slope, cfg.context_reads_image, cfg.abs_pos)
         return cached(self._tables, (*key, *options, str(device)),
                       lambda: tuple(None if tab is None else tab.to(device) for tab in make()))
 
     def _grid_tables(self, gh, gw, device):
-        "Sin-cos embedding, RoPE angles and attention bias of a `gh`×`gw` grid."
+        "Sin-cos embedding (a zero without `abs_pos`), RoPE angles and attention bias of a `gh`×`gw` grid."
         def make():
             pos = grid_positions(gh, gw)
-            return sincos_2d(pos, self.cfg.width), self._rope(pos), self._attn_bias(pos, pos)
+            embed = sincos_2d(pos, self.cfg.width) if self.cfg.abs_pos else torch.zeros(())
+            return embed, self._rope(pos), self._attn_bias(pos, pos)
         return self._tables_for(('grid', gh, gw), make, device)
 
     def _joint_tables(self, gh, gw, context: Tokens | None, device):
