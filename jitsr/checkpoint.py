@@ -52,9 +52,11 @@ def save_checkpoint(state: dict, path) -> Path:
 
 # %% ../nbs/04a_checkpoint.ipynb #683fb8d6
 CHECKPOINT_KEYS = {'jitsr-train-1': ('config', 'model', 'ema', 'opt', 'step', 'elapsed', 'rng'),   # Trainer.state_dict
-                   'jitsr-model-1': ('config', 'state_dict')}                                        # JiTSR.save
-CONFIG_KEYS = {'jitsr-train-1': ('model',), 'jitsr-model-1': ('arch', 'scheme', 'scale', 'hr_size')}
-_WRITERS = {'jitsr-train-1': 'written by jitsr-train', 'jitsr-model-1': 'written by JiTSR.save'}
+                   'jitsr-model-1': ('config', 'state_dict'),                                        # JiTSR.save
+                   'jitsr-weights-1': ('config', 'state_dict')}                                      # save_weights
+CONFIG_KEYS = {'jitsr-train-1': ('model',), 'jitsr-model-1': ('arch', 'scheme', 'scale', 'hr_size'), 'jitsr-weights-1': ('model',)}
+_WRITERS = {'jitsr-train-1': 'written by jitsr-train', 'jitsr-model-1': 'written by JiTSR.save',
+            'jitsr-weights-1': 'written by jitsr.models.save_weights'}
 _KEY_TYPES = {'config': dict, 'model': dict, 'state_dict': dict, 'opt': dict, 'rng': dict, 'ema': (dict, type(None)),
               'step': int, 'elapsed': (int, float)}
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from .config import TrainConfig
 
 # %% auto #0
-__all__ = ['BASELINE_NAMES', 'JIT_SIZES_NAMES', 'SCHEME_NAMES', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'MAX_STEPS', 'MODEL_HELP',
-           'number', 'upscale_parser', 'upscale_main', 'eval_parser', 'eval_main', 'config_options', 'config_from_args',
-           'train_parser', 'train_main', 'reproduce_parser', 'reproduce_main']
+__all__ = ['BASELINE_NAMES', 'JIT_SIZES_NAMES', 'SCHEME_NAMES', 'PRESET_NAMES', 'PROTOCOL_NAMES', 'MAX_STEPS', 'SHIPPED_NAMES',
+           'MODEL_HELP', 'number', 'upscale_parser', 'upscale_main', 'eval_parser', 'eval_main', 'config_options',
+           'config_from_args', 'train_parser', 'train_main', 'reproduce_parser', 'reproduce_main']
 
 # %% ../nbs/09_cli.ipynb #168d04ff
 def number(kind=int, lo=None, hi=None, lo_open: bool = False, hi_open: bool = False):
@@ -37,6 +37,7 @@ SCHEME_NAMES = ('concat', 'token', 'token-rope', 'cross', 'residual')
 PRESET_NAMES = ('cpu', 'gpu', 'imagenet')
 PROTOCOL_NAMES = ('standard', 'talk')
 MAX_STEPS = 1000                       # jitsr.core.MAX_STEPS
+SHIPPED_NAMES = ('jitsr', 'edsr-baseline', 'swinir-light')    # jitsr.models.SHIPPED
 MODEL_HELP = (f"a baseline ({', '.join(BASELINE_NAMES)}) or jitsr-SIZE/PATCH-SCHEME with SIZE in {'/'.join(JIT_SIZES_NAMES)}, "
               f"PATCH the patch size in HR pixels (a multiple of 4: T/4, B/16, L/16, ...), SCHEME in {', '.join(SCHEME_NAMES)} (residual: concat with the residual target)")
 
@@ -112,15 +113,16 @@ def _writable_folder(path) -> str | None:
 
 # %% ../nbs/09_cli.ipynb #28193a64
 def upscale_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog='jitsr-upscale', description='Upscale an image file x4 with a JiT-SR model (by default the one shipped with jitsr).')
+    p = _Parser(prog='jitsr-upscale', description='Upscale an image file x4 with a model shipped with jitsr (by default its JiT-SR) or any checkpoint.')
     p.add_argument('input', help='the image to upscale (PNG, JPEG, WebP, TIFF, BMP, ...)')
     p.add_argument('output', help='where to write the result: .png, .jpg, .webp, .tif, .bmp or .ppm')
-    p.add_argument('--checkpoint', default=None, help='a checkpoint of any model of the package, from JiTSR.save or jitsr-train (default: the shipped JiT-SR model)')
+    p.add_argument('--model', default='jitsr', help=f"a shipped model ({', '.join(SHIPPED_NAMES)}), bicubic, or the path of a checkpoint from jitsr-train, JiTSR.save or save_weights")
+    p.add_argument('--checkpoint', dest='model', action=_Deprecated, use='--model', help=argparse.SUPPRESS)
     p.add_argument('--steps', type=number(int, 1, MAX_STEPS), default=None, help="ODE steps (default: the model's; 1 = one network call at t = 0)")
     p.add_argument('--solver', choices=['euler', 'heun'], default=None, help="ODE solver (default: the model's)")
     p.add_argument('--seed', type=number(int, 0, 2 ** 32 - 1), default=0, help='noise seed')
-    p.add_argument('--tile', type=number(int, 1), default=None, help="LR tile size in pixels (default: the model's training size)")
-    p.add_argument('--batch-size', type=number(int, 1), default=64, help='tiles per network call')
+    p.add_argument('--tile', type=number(int, 1), default=None, help="LR tile size in pixels (default: the model's, e.g. 16 for the shipped JiT-SR, 128 for the baselines)")
+    p.add_argument('--batch-size', type=number(int, 1), default=None, help="tiles per network call (default: the model's, at most 64)")
     p.add_argument('--quality', type=number(int, 1, 100), default=95, help='JPEG/WebP quality')
     _device_args(p)
     return p
@@ -144,8 +146,8 @@ def upscale_main(argv=None):
     from jitsr.models import load_model
     try: device = get_device(a.device)
     except ValueError as e: fail(str(e))
-    try: model = load_model(a.checkpoint or 'jitsr', device)
-    except CheckpointError as e: fail(str(e))
+    try: model = load_model(a.model, device)
+    except (CheckpointError, ValueError) as e: fail(str(e))
     if model.scale != 4:                                # the output size checked above assumed x4
         try: check_output(a.output, (model.scale * w, model.scale * h))
         except ImageWriteError as e: fail(str(e))
@@ -163,7 +165,7 @@ def upscale_main(argv=None):
 def eval_parser() -> argparse.ArgumentParser:
     p = _Parser(prog='jitsr-eval', description='Evaluate an SR model on a folder of HR images (Y-PSNR/SSIM, border cropped); JSON on the last line of stdout.')
     p.add_argument('--data', required=True, help='a folder (searched recursively) or one image file of HR images')
-    p.add_argument('--model', default='bicubic', help="'bicubic', 'jitsr' (the shipped JiT-SR) or the path of a checkpoint")
+    p.add_argument('--model', default='bicubic', help=f"bicubic, a shipped model ({', '.join(SHIPPED_NAMES)}) or the path of a checkpoint")
     p.add_argument('--scale', type=number(int, 2), default=4, help='upscaling factor')
     p.add_argument('--protocol', choices=PROTOCOL_NAMES, default='standard', help='degradation and cropping (notebook 00a)')
     p.add_argument('--split', choices=['all', 'train', 'val'], default='all',

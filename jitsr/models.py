@@ -9,17 +9,17 @@ import torch
 import torch.nn as nn
 from .data import bicubic_up
 from .baselines import BASELINES
-from .checkpoint import CheckpointError, load_checkpoint, load_weights
-from .core import JiTSR, parse_jitsr_name
+from .checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint
+from .core import JiTSR, parse_jitsr_name, shipped_weights
 
 # %% auto #0
-__all__ = ['JITSR_RECIPE', 'ARCH_RECIPES', 'PLAIN_JIT', 'MODELS', 'model_options', 'resume_options', 'build_model', 'load_model',
-           'upscaler']
+__all__ = ['JITSR_RECIPE', 'ARCH_RECIPES', 'PLAIN_JIT', 'MODELS', 'SHIPPED', 'model_options', 'resume_options', 'build_model',
+           'shipped_path', 'save_weights', 'load_model', 'upscaler']
 
 # %% ../nbs/07a_models.ipynb #03af9b8a
-JITSR_RECIPE = {'target': 'residual', 'p_zero': 0.5, 'p_mean': -2.0, 'p_std': 1.0}
+JITSR_RECIPE = {'target': 'residual', 'p_zero': 0.75, 'p_mean': -2.0, 'p_std': 1.0, 'mask_t0': True, 'abs_pos': False}
 ARCH_RECIPES = {'T/4': {'hr_size': 48, 'bottleneck': 64, 'local_slope': 4.0, 'context_reads_image': False}}
-PLAIN_JIT = {'target': 'image', 'p_zero': 0.0, 'p_mean': -0.8, 'p_std': 0.8}   # JiT's own (Li & He 2025)
+PLAIN_JIT = {'target': 'image', 'p_zero': 0.0, 'p_mean': -0.8, 'p_std': 0.8, 'mask_t0': False, 'abs_pos': True}   # JiT's own (Li & He 2025)
 
 def model_options(name: str, **overrides) -> dict:
     """The constructor options of the model `name`: its recipe (`JITSR_RECIPE` and `ARCH_RECIPES` for JiT-SR names,
@@ -55,20 +55,46 @@ def build_model(name: str, **overrides) -> nn.Module:
         return JiTSR(arch, scheme, **options)
     raise ValueError(f"unknown model {name!r} (available: {', '.join(MODELS)}, jitsr-<arch>-<scheme>)")
 
+# %% ../nbs/07a_models.ipynb #e743e32e
+SHIPPED = {'jitsr': 'jitsr-T4-concat.pt', 'edsr-baseline': 'edsr-baseline.pt', 'swinir-light': 'swinir-light.pt'}
+
+def shipped_path(name: str) -> Path:
+    "The file of the shipped model `name` (a key of `SHIPPED`), in the package's `weights` folder; `ValueError` for another name."
+    if name not in SHIPPED: raise ValueError(f"no shipped model {name!r} (shipped: {', '.join(SHIPPED)})")
+    return shipped_weights().with_name(SHIPPED[name])
+
+# %% ../nbs/07a_models.ipynb #0a167f71
+def save_weights(model: nn.Module, name: str, path, options: dict | None = None, dtype: torch.dtype | None = torch.float16,
+                 record: dict | None = None) -> Path:
+    """Write `model`, built by `build_model(name, **options)`, as a `jitsr-weights-1` file at `path`: the name, the
+    options, the weights (floating-point tensors in `dtype`; None keeps them) and a `record` of their origin, atomically.
+    `CheckpointError` when it cannot be written."""
+    sd = {k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in model.state_dict().items()}
+    return save_checkpoint({'format': 'jitsr-weights-1', 'config': {'model': name, 'model_kwargs': dict(options or {})},
+                            'state_dict': sd, 'record': record or {}}, path)
+
 # %% ../nbs/07a_models.ipynb #7f2873e6
 def load_model(source, device='cpu', ema: bool = True) -> nn.Module:
-    """The model `source` names: `'bicubic'`, `'jitsr'` (the shipped JiT-SR) or the path of a checkpoint of either
-    format (`jitsr-train-1`: built by name from its config, with its EMA weights if `ema` and it has some, else the raw
-    ones; `jitsr-model-1`: `JiTSR.load`), in eval mode on `device`. Raises a one-line `CheckpointError` for a bad file
-    (`load_checkpoint`), a model that cannot be built from its config, or weights that do not fit it."""
+    """The model `source` names: `'bicubic'`, a shipped model (`SHIPPED`: `'jitsr'`, `'edsr-baseline'`,
+    `'swinir-light'`) or the path of a checkpoint of any format (`jitsr-train-1`: built by name from its config, with its
+    EMA weights if `ema` and it has some, else the raw ones; `jitsr-model-1`: `JiTSR.load`; `jitsr-weights-1`: built by
+    name, with its weights), in eval mode on `device`. Raises a one-line `CheckpointError` for a bad file
+    (`load_checkpoint`), a missing shipped file, a model that cannot be built from its config, or weights that do not fit it."""
     if source == 'bicubic': return build_model('bicubic').to(device).eval()
     if source == 'jitsr': return JiTSR.load(None, device)
-    path = Path(source)
+    path = shipped_path(source) if source in SHIPPED else Path(source)
+    if source in MODELS and not path.exists():
+        raise CheckpointError(f"{source!r} has no shipped weights (shipped: {', '.join(SHIPPED)}): train it with jitsr-train and give its checkpoint")
+    if source in SHIPPED and not path.exists(): raise CheckpointError(f"the shipped weights {path} are missing: reinstall jitsr or give a checkpoint path")
     sd = load_checkpoint(path, map_location='cpu')
     if sd['format'] == 'jitsr-model-1' or sd['config']['model'].startswith('jitsr-'): return JiTSR.from_checkpoint(sd, path).to(device)
     name, kwargs = sd['config']['model'], sd['config'].get('model_kwargs', {})
     try: model = build_model(name, **kwargs)
     except (ValueError, TypeError) as e: raise CheckpointError(f"{path}: cannot build its model {name!r}: {e}") from None
+    if sd['format'] == 'jitsr-weights-1':
+        load_weights(model, sd['state_dict'], path)                  # half precision cast back to float32
+        model.record = sd.get('record', {})
+        return model.to(device).eval()
     use_ema = ema and bool(sd['ema'])
     load_weights(model, sd['ema']['model'] if use_ema else sd['model'], path, 'EMA weights' if use_ema else 'weights')
     return model.to(device).eval()
@@ -79,8 +105,8 @@ def upscaler(source: str, scale: int = 4, device='cpu', bf16: bool = False):
     `load_model`), run on `device`, in bf16 autocast if `bf16`. `ValueError` for a model of another scale or a
     name that is neither a model nor a file; `CheckpointError` as `load_model`."""
     if source == 'bicubic': return lambda lr: bicubic_up(lr, scale)
-    if source != 'jitsr' and not str(source).endswith('.pt') and not Path(source).is_file():
-        raise ValueError(f"unknown model {source!r}: use 'bicubic', 'jitsr' or the path of a checkpoint")
+    if source not in SHIPPED and not str(source).endswith('.pt') and not Path(source).is_file():
+        raise ValueError(f"unknown model {source!r}: use 'bicubic', {', '.join(repr(s) for s in SHIPPED)} or the path of a checkpoint")
     model, dev_type = load_model(source, device), torch.device(device).type
     if model.scale != scale: raise ValueError(f"{source} is a x{model.scale} model, not x{scale}")
     def up(lr):

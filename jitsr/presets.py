@@ -10,7 +10,7 @@ from .core import JiTSRConfig
 from .models import PLAIN_JIT, model_options
 
 # %% auto #0
-__all__ = ['PRESETS', 'RunSpec', 'Preset', 'set_name', 'dry_run']
+__all__ = ['CPU_JIT', 'PRESETS', 'RunSpec', 'Preset', 'set_name', 'dry_run']
 
 # %% ../nbs/08_presets.ipynb #473196e9
 @dataclass
@@ -89,11 +89,15 @@ def _jit_runs(arch: str, steps, batch_size: int, learning_rate: float, schemes=_
 _JIT_IMAGENET = dict(betas=(0.9, 0.95), schedule='constant', ema_decay=0.9999)
 _WARMUP_1K = 5 * 1_281_167 // 1024                  # five ImageNet-1k epochs at batch 1024
 
+# the JiT-SR recipe the committed cpu run was trained with (before `mask_t0`, size-free positions and p_zero 0.75)
+CPU_JIT = {'p_zero': 0.5, 'mask_t0': False, 'abs_pos': True}
+
 PRESETS = {
     'cpu': Preset('cpu', budget_minutes=30, pd_run='JiT-SR T/4 concat', runs=[
         RunSpec('EDSR-baseline', 'edsr-baseline', {'bicubic_skip': True}, steps=210, hr_size=96, batch_size=16, learning_rate=4e-4),
         RunSpec('SwinIR-light', 'swinir-light', {'bicubic_skip': True}, steps=230, hr_size=64, batch_size=16, learning_rate=4e-4),
-        *_jit_runs('T/4', {'concat': 500, 'token': 310, 'token-rope': 280, 'cross': 300}, 8, 5e-4, warmup_steps=10)]),
+        *_jit_runs('T/4', {'concat': 500, 'token': 310, 'token-rope': 280, 'cross': 300}, 8, 5e-4, warmup_steps=10,
+                   recipe=CPU_JIT)]),
     'gpu': Preset('gpu', budget_minutes=8, train_data=('imagenet256',), eval_sets=('testsets/Set5', 'testsets/Set14'),
                   eval_heldout=True, pd_run='JiT-SR B/16 concat', pd_heun=(25,), val_images=8, num_workers=None, runs=[
         RunSpec('EDSR', 'edsr', {}, steps=1000, hr_size=192, batch_size=16, learning_rate=2e-4),

@@ -10,7 +10,8 @@ from PIL import Image, ImageDraw, ImageFont
 from .images import to_image
 
 # %% auto #0
-__all__ = ['write_csv', 'report', 'report_markdown', 'show_results', 'plot_curves', 'result_grid', 'plot_pd']
+__all__ = ['write_csv', 'report', 'report_markdown', 'show_results', 'quality_markdown', 'speed_markdown', 'plot_curves',
+           'result_grid', 'plot_pd']
 
 # %% ../nbs/08b_report.ipynb #50e1f150
 def _table(rows: list, sets: list) -> str:
@@ -99,6 +100,45 @@ def show_results(folder, markdown: bool | None = None) -> dict | None:
     else: print(report(res))
     return res
 
+# %% ../nbs/08b_report.ipynb #9c663dff
+def quality_markdown(record: dict, params: dict | None = None, train_minutes: dict | None = None) -> str:
+    """The quality table of `tools/eval_shipped.py`'s `record` as Markdown: where it was measured, then one line per
+    model with Y-PSNR (dB) / Y-SSIM (images) and G on each set; `params` (millions) and `train_minutes` by model name add
+    those columns. `KeyError` for a record without those fields."""
+    env, rows = record['environment'], record['rows']
+    sets = list(dict.fromkeys(r['set'] for r in rows))
+    models = list(dict.fromkeys(r['model'] for r in rows))
+    extra = (['params'] if params else []) + (['train min'] if train_minutes else [])
+    lines = [f"`{record['command']}`, {record['date'][:10]}, {env['device_name']} ({env['threads']} threads), torch {env['torch']}", '',
+             '| model | ' + ''.join(f'{e} | ' for e in extra) + ' | '.join(f'{s} Y-PSNR / Y-SSIM | G' for s in sets) + ' |',
+             '|:--|' + '--:|' * (len(extra) + 2 * len(sets))]
+    for m in models:
+        by = {r['set']: r for r in rows if r['model'] == m}
+        cells = ([f"{params[m]:.2f} M"] if params else []) + ([f"{train_minutes.get(m, 0):.1f}"] if train_minutes else [])
+        cells += [c for s in sets for c in (f"{by[s]['psnr_y']:.2f} / {by[s]['ssim_y']:.4f} ({by[s]['n_images']})", f"{by[s].get('G', float('nan')):.2f}")]
+        lines.append(f"| {m} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+# %% ../nbs/08b_report.ipynb #4d4acdf8
+def speed_markdown(record: dict) -> str:
+    """The speed table of `tools/bench_speed.py`'s `record` as Markdown: where it was measured, one line per command with
+    seconds per input megapixel, peak RSS and MFLOPs per output pixel, then JiT-SR's time and FLOP ratios to
+    EDSR-baseline and the effect of bf16 on its Set5 Y-PSNR. `KeyError` for a record without those fields."""
+    env, ratio = record['environment'], record['ratios']
+    lines = [f"`{record['command']}`, {record['date'][:10]}, {env['device_name']} ({record['threads']} threads), torch {env['torch']}; "
+             f"{len(record['photos'])} photos, {record['input_mpx']:.2f} input megapixels", '',
+             '| command | s per input megapixel | peak RSS (MiB) | MFLOPs per output pixel |', '|:--|--:|--:|--:|']
+    for r in record['rows']:
+        flops = '' if r['flops_per_output_px'] is None else f"{r['flops_per_output_px'] / 1e6:.3f}"
+        lines.append(f"| `{r['command']}` | {r['s_per_input_mpx']:.1f} | {r['peak_rss_mib']:.0f} | {flops} |")
+    if ratio:
+        lines += ['', f"JiT-SR against EDSR-baseline: {ratio['time_jitsr_over_edsr_baseline']:.2f}× the time for "
+                  f"{ratio['flops_jitsr_over_edsr_baseline']:.2f}× the FLOPs."]
+    if record.get('bf16'):
+        b = record['bf16']
+        lines.append(f"bf16 autocast changes JiT-SR's Set5 Y-PSNR by {b['delta_db']:+.3f} dB ({b['set5_psnr_y_fp32']:.3f} → {b['set5_psnr_y_bf16']:.3f} dB).")
+    return '\n'.join(lines)
+
 # %% ../nbs/08b_report.ipynb #80abb7eb
 def plot_curves(histories: dict, bicubic: dict | None = None, path=None):
     """Validation Y-PSNR and Y-SSIM against training seconds, one line per model: `histories` is `{label: records}`,
@@ -144,22 +184,26 @@ def result_grid(panels: list, crops: list, path=None, size: int = 96) -> Image.I
 # %% ../nbs/08b_report.ipynb #3eab35c4
 def plot_pd(rows: list, title: str = '', path=None):
     """Y-PSNR against network evaluations (log scale) and against sharpness, from `pd_study` rows (kinds `euler`,
-    `heun`, `average`, `bicubic`); saved to `path` (and closed) if given; returns the figure. `ImportError` without
-    matplotlib."""
+    `heun`, `average`, `bicubic`, and `reference`: another upscaler, named by its `model`); saved to `path` (and
+    closed) if given; returns the figure. `ImportError` without matplotlib."""
     import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2, figsize=(9, 3.2), dpi=80)
+    fig, axs = plt.subplots(1, 2, figsize=(10, 3.6), dpi=80)
     for kind, mk in (('euler', 'o-'), ('heun', 's'), ('average', '^--'), ('bicubic', 'k*')):
         rr = [r for r in rows if r['kind'] == kind]
         if not rr: continue
         if kind != 'bicubic': axs[0].plot([r['nfe'] for r in rr], [r['psnr_y'] for r in rr], mk, label=kind)
-        axs[1].plot([r['sharpness'] for r in rr], [r['psnr_y'] for r in rr], mk, label=kind)
+        axs[1].plot([r['sharpness'] for r in rr], [r['psnr_y'] for r in rr], mk, ms=10 if kind == 'bicubic' else 6, label=kind)
     b = next((r for r in rows if r['kind'] == 'bicubic'), None)
     if b: axs[0].axhline(b['psnr_y'], color='k', ls='--', lw=1, label='bicubic')
+    for i, r in enumerate(r for r in rows if r['kind'] == 'reference'):      # other upscalers: a level and a star
+        colour = f'C{5 + i}'
+        axs[0].axhline(r['psnr_y'], color=colour, ls=':', lw=1.5, label=r['model'])
+        axs[1].plot([r['sharpness']], [r['psnr_y']], '*', color=colour, ms=12, label=r['model'])
     axs[0].set_xscale('log'); axs[0].set_xlabel('network evaluations per image'); axs[1].set_xlabel('sharpness (HF energy / HR)')
     for ax in axs:
         ax.set_ylabel('Y-PSNR (dB)')
         ax.grid(alpha=.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(title, fontsize=9); fig.tight_layout()
+        ax.legend(fontsize=10)
+    fig.suptitle(title, fontsize=11); fig.tight_layout()
     if path: fig.savefig(path); plt.close(fig)
     return fig

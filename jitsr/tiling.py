@@ -15,7 +15,7 @@ from .data import bicubic_up
 from .progress import use_bars, ProgressLines
 
 # %% auto #0
-__all__ = ['TileGrid', 'BlendCanvas', 'tile_upscale', 'SRModel']
+__all__ = ['BATCH_PIXELS', 'TileGrid', 'BlendCanvas', 'tile_upscale', 'SRModel']
 
 # %% ../nbs/03a_tiling.ipynb #3b7f9602
 def _check_int(name: str, value, lo: int, hi: int | None = None):
@@ -201,11 +201,14 @@ def tile_upscale(predict_tiles, lr: torch.Tensor, scale: int, tile: int, overlap
     return canvas.out
 
 # %% ../nbs/03a_tiling.ipynb #786a6c7d
+BATCH_PIXELS = 2 ** 16    # LR pixels of one batch of tiles in `upscale` (EDSR-baseline: about 150 MB of activations per 128² tile)
+
 class SRModel(nn.Module):
     """The protocol of every SR model of the package: a `scale`, `forward(lr)` (defined by subclasses), `loss(hr, lr)`,
     `predict(lr)`, `predict_tiles(lr, lr_up, seeds)`, `default_tile` and `upscale(image)` for images of any size."""
     scale: int = 4
     default_tile: int = 128         # LR pixels per tile in `upscale`; a subclass may make it a property
+    default_overlap: int | None = None   # LR pixels shared by neighbouring tiles (None: a quarter of the tile); likewise
 
     def loss(self, hr: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
         "The scalar training loss for HR `(B, 3, sH, sW)` and LR `(B, 3, H, W)`, both in [0, 1]: L1 by default."
@@ -215,6 +218,12 @@ class SRModel(nn.Module):
         "The SR estimate `(B, 3, sH, sW)` in [0, 1] for LR `(B, 3, H, W)` in [0, 1], used for evaluation: `self(lr)` by default."
         return self(lr)
 
+    def tile_batch(self, tile: int) -> int:
+        """How many tiles of `tile` LR px `upscale` gives `predict_tiles` at once by default: at most 64, and at most
+        `BATCH_PIXELS` LR pixels in all (a CNN's activations grow with the pixels of a batch); a model whose memory
+        grows otherwise overrides it."""
+        return max(1, min(64, BATCH_PIXELS // tile ** 2))
+
     def predict_tiles(self, lr: torch.Tensor, lr_up: torch.Tensor, seeds: list, **options) -> torch.Tensor:
         """SR tiles `(n, 3, sh, sw)` in [0, 1] for LR tiles `(n, 3, h, w)`, given their part `(n, 3, sh, sw)` of the whole
         image's bicubic upsampling and one seed each: `predict(lr)` by default, which takes no `options` (`TypeError`)."""
@@ -222,19 +231,23 @@ class SRModel(nn.Module):
         return self.predict(lr)
 
     @torch.no_grad()
-    def upscale(self, image, *, tile: int | None = None, overlap: int | None = None, batch_size: int = 64, seed: int = 0,
+    def upscale(self, image, *, tile: int | None = None, overlap: int | None = None, batch_size: int | None = None, seed: int = 0,
                 progress: bool = False, **predict_kw) -> Image.Image:
         """An 8-bit RGB PIL image `scale`× larger than `image` (a path, PIL image, array or tensor that `to_tensor` reads;
-        any size) with its RGB ICC profile: `tile_upscale` with tiles of `tile` LR px (default `default_tile`) on the
-        model's device (the CPU without parameters), `predict_kw` passed to `predict_tiles` (`TypeError` for options it does
-        not take). Raises as `to_tensor` and `tile_upscale`."""
-        _check_tiling(tile, overlap, batch_size, seed)                # before reading a possibly large image
+        any size) with its RGB ICC profile: `tile_upscale` with tiles of `tile` LR px (default `default_tile`), `batch_size`
+        of them per call (default `tile_batch(tile)`), overlapping by `overlap` LR px (default: `default_overlap` with the
+        default tile, else a quarter of the tile), on the model's device (the CPU without parameters), `predict_kw` passed
+        to `predict_tiles` (`TypeError` for options it does not take). Raises as `to_tensor` and `tile_upscale`."""
+        _check_tiling(tile, overlap, 1 if batch_size is None else batch_size, seed)   # before reading a possibly large image
+        overlap = self.default_overlap if overlap is None and tile is None else overlap
+        tile = self.default_tile if tile is None else tile
+        batch_size = self.tile_batch(tile) if batch_size is None else batch_size
         rgb, icc = read_rgb(image)
         lr = to_tensor(rgb)[None]
         param = next(self.parameters(), None)
         device = torch.device('cpu') if param is None else param.device
         predict = lambda lr_tiles, up_tiles, seeds: self.predict_tiles(lr_tiles, up_tiles, seeds, **predict_kw)
-        out = tile_upscale(predict, lr, self.scale, tile or self.default_tile, overlap, batch_size, seed, progress, device)
+        out = tile_upscale(predict, lr, self.scale, tile, overlap, batch_size, seed, progress, device)
         sr = Image.fromarray(out)
         if icc: sr.info['icc_profile'] = icc                           # the colours mean what they meant in the input
         return sr

@@ -3,12 +3,12 @@ one strip of tiles).
 
     python tools/bench_upscale_memory.py --out benchmarks/upscale_memory.json
 
-Every measurement is the real console script `jitsr-upscale IN OUT --checkpoint C` in a fresh process; its peak
+Every measurement is the real console script `jitsr-upscale IN OUT --model C` in a fresh process; its peak
 resident set size (ru_maxrss of the child) and wall time are recorded. The input is a 4000x3000 crop of a real photo
 (`--photo`, default: Dragonfly_by_Bolly.jpg of the shared data, else a bundled photo enlarged). Two models:
 
-- `tiny`: a 2-block JiT-SR with the shipped model's tiling (same tile and overlap, so the same number of tiles, strips
-  and buffers) and 52 k parameters instead of 4.2 M: the whole 4000x3000 photo, start to written PNG, in minutes;
+- `tiny`: a 2-block JiT-SR, 48 wide, with the shipped model's options (same tile, overlap, batch and heads, so the same
+  tiles, strips, buffers and attention scores per head) and a fraction of its parameters: the whole 4000x3000 photo, start to written PNG, in minutes;
 - `shipped`: the shipped model on the first `--rows` rows of tiles (a 4000-pixel-wide strip), which gives its speed in
   tiles per second; `--full` also runs it on the whole photo (about 25 minutes on 2 CPU cores).
 """
@@ -27,7 +27,7 @@ CHILD = ("import sys, json, resource; from jitsr.cli import upscale_main; upscal
 
 def cli(inp: Path, out: Path, checkpoint: Path | None) -> dict:
     "Run `jitsr-upscale` in a fresh process: wall seconds and that process's own peak RSS."
-    cmd = [sys.executable, '-c', CHILD, str(inp), str(out)] + (['--checkpoint', str(checkpoint)] if checkpoint else [])
+    cmd = [sys.executable, '-c', CHILD, str(inp), str(out)] + (['--model', str(checkpoint)] if checkpoint else [])
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     secs = time.perf_counter() - t0
@@ -39,7 +39,7 @@ def cli(inp: Path, out: Path, checkpoint: Path | None) -> dict:
 def tiles_of(model, w: int, h: int) -> int:
     "The number of tiles `model.upscale` cuts a `w`×`h` LR image into (its default tile and overlap)."
     from jitsr.tiling import TileGrid
-    return TileGrid.cover(h, w, model.default_tile).n_tiles
+    return TileGrid.cover(h, w, model.default_tile, model.default_overlap).n_tiles
 
 
 def main(argv=None):
@@ -66,11 +66,15 @@ def main(argv=None):
         src, origin = load_image(f).resize((w, h), Image.BICUBIC), f'{f.name}, enlarged'
     inp = tmp / 'in.png'; src.save(inp)
     shipped = JiTSR.load()
-    stride = shipped.cfg.hr_size // shipped.scale - (shipped.cfg.hr_size // shipped.scale) // 4
-    strip_h = a.rows * stride + (shipped.cfg.hr_size // shipped.scale - stride)
+    tile = shipped.default_tile
+    stride = tile - (tile // 4 if shipped.default_overlap is None else shipped.default_overlap)
+    strip_h = a.rows * stride + (tile - stride)
     strip = tmp / 'strip.png'; src.crop((0, 0, w, strip_h)).save(strip)
     torch.manual_seed(0)
-    tiny = JiTSR('T/4', 'concat', hr_size=shipped.cfg.hr_size, width=32, depth=2, heads=2, bottleneck=8).eval()
+    c = shipped.cfg                       # the shipped options (tiling, positions, head), at a tiny width and depth
+    tiny = JiTSR(c.arch, c.scheme, c.scale, c.hr_size, target=c.target, head=c.head,
+                 jit={**c.jit, 'width': 48, 'depth': 2, 'bottleneck': 8}).eval()
+    assert (tiny.default_tile, tiny.default_overlap) == (shipped.default_tile, shipped.default_overlap)
     tiny.save(tmp / 'tiny.pt')
     runs = [('shipped', 'shipped model, first rows of tiles', strip, None, (w, strip_h)),
             ('tiny', 'tiny model, same tiling, whole photo', inp, tmp / 'tiny.pt', (w, h))]

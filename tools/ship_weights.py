@@ -1,45 +1,50 @@
-"""Write the JiT-SR weights shipped with the package: the EMA weights of a jitsr-train checkpoint in half precision,
-with the run's configuration, commands and measured results as the file's `record`.
+"""Write a model shipped with the package: the EMA weights of a `jitsr-train` checkpoint in half precision, with the
+record of the run that trained it (its command, configuration, steps, training time, machine and training log).
 
-    python tools/ship_weights.py --checkpoint runs/reproduce-cpu/runs/jit-sr-t4-concat/checkpoint.pt \
-        --run results/reproduce-cpu --row "JiT-SR T/4 concat" --out jitsr/weights/jitsr-T4-concat.pt
+    python tools/ship_weights.py --checkpoint RUN/checkpoint.pt --name edsr-baseline \
+        --command "jitsr-train --model edsr-baseline ..."
 
-`--run` is a jitsr-reproduce output folder (its results.json; `--row` names the model) or a jitsr-train results
-folder (run.json, metrics.jsonl, eval_*.json).
+`--name` is a key of `jitsr.models.SHIPPED`; the file goes where `load_model(name)` reads it (`--out` to write it
+elsewhere). A JiT-SR model is written by `JiTSR.save` (`jitsr-model-1`), a baseline by `save_weights`
+(`jitsr-weights-1`). The training log (`metrics.jsonl` beside the checkpoint) is copied to `--log-dir/<name>.jsonl`.
+Refuses a file over `--max-mb`. Measure the shipped file afterwards with `jitsr-eval --model NAME`.
 """
 from __future__ import annotations
-import argparse, json, sys, datetime
+import argparse, datetime, json, shutil, sys
 from pathlib import Path
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from jitsr.checkpoint import load_checkpoint
 from jitsr.core import JiTSR
+from jitsr.data import environment
+from jitsr.models import SHIPPED, load_model, save_weights, shipped_path
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--checkpoint', required=True, help='a jitsr-train checkpoint of a JiT-SR model')
-    ap.add_argument('--run', required=True, help='the results folder of that run')
-    ap.add_argument('--row', default=None, help='the model label in a jitsr-reproduce results.json')
-    ap.add_argument('--out', required=True)
+    ap.add_argument('--checkpoint', required=True, type=Path, help='a jitsr-train checkpoint')
+    ap.add_argument('--name', required=True, choices=list(SHIPPED))
+    ap.add_argument('--command', required=True, help='the jitsr-train command that wrote the checkpoint')
+    ap.add_argument('--out', type=Path, default=None, help='default: the shipped file of --name')
+    ap.add_argument('--log-dir', type=Path, default=ROOT / 'results' / 'shipped')
     ap.add_argument('--max-mb', type=float, default=16.0)
     a = ap.parse_args(argv)
-    run = Path(a.run)
-    model = JiTSR.load(a.checkpoint)
-    if (run / 'results.json').exists():
-        res = json.loads((run / 'results.json').read_text())
-        row = next((r for r in res['rows'] if r['model'] == a.row), None)
-        if row is None: raise SystemExit(f"no row {a.row!r} in {run / 'results.json'}")
-        record = {'source_run': str(run), 'command': res['command'], 'preset': res['preset'], 'date': res['date'],
-                  'device': res['device_name'], 'dataset': res['dataset'], 'row': row}
-    else:
-        recs = [json.loads(l) for l in (run / 'metrics.jsonl').read_text().splitlines() if l.strip()]
-        record = {'source_run': str(run), 'run': json.loads((run / 'run.json').read_text()),
-                  'last_training_record': [r for r in recs if 'loss' in r][-1],
-                  'evaluations': {p.stem: json.loads(p.read_text()) for p in sorted(run.glob('eval_*.json'))}}
-    record.update({'weights': 'EMA, stored as float16',
-                   'shipped': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')})
-    path = model.save(a.out, dtype=torch.float16, record=record)
+    sd = load_checkpoint(a.checkpoint, formats='jitsr-train-1')
+    log = a.checkpoint.parent / 'metrics.jsonl'
+    recs = [json.loads(l) for l in log.read_text().splitlines() if l.strip()] if log.exists() else []
+    model = load_model(a.checkpoint)
+    record = {'command': a.command, 'train_config': sd['config'], 'steps': sd['step'], 'train_seconds': round(sd['elapsed'], 1),
+              'environment': environment('cpu'), 'last_training_record': next((r for r in reversed(recs) if 'loss' in r), None),
+              'training_log': f'results/shipped/{a.name}.jsonl', 'weights': 'EMA, stored as float16',
+              'shipped': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
+    out = a.out or shipped_path(a.name)
+    if isinstance(model, JiTSR): path = model.save(out, dtype=torch.float16, record=record)
+    else: path = save_weights(model, sd['config']['model'], out, sd['config'].get('model_kwargs', {}), torch.float16, record)
+    if log.exists():
+        a.log_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, a.log_dir / f'{a.name}.jsonl')
     mb = Path(path).stat().st_size / 2 ** 20
     print(f"{path}: {mb:.2f} MiB")
     if mb > a.max_mb: raise SystemExit(f"{path} is {mb:.1f} MiB, over the {a.max_mb} MiB limit")

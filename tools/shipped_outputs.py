@@ -3,7 +3,7 @@
     python tools/shipped_outputs.py            # writes nbs/fixtures/shipped_outputs.json
 
 Each test photo's centre 160x120 HR crop is degraded x4 (`make_pair`); `upscale` (tiled: the crop is larger than the
-model's 12-px tiles) and `predict` on the first 12x12 LR pixels (one tile, quantised to 8 bits) are digested. Notebook
+model's 16-px tiles) and `predict` on the first 12x12 LR pixels (one tile, quantised to 8 bits) are digested. Notebook
 07 checks that the library still gives exactly these bytes: a change of layout must not change a single output pixel.
 """
 from __future__ import annotations
