@@ -235,7 +235,10 @@ def save_image(img: Image.Image, path, quality: int = 95) -> Path:
     try:
         with open(tmp, 'wb') as f:
             img.save(f, format=fmt, **kw); f.flush(); os.fsync(f.fileno())
-        with Image.open(tmp) as back:
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # our own file: PIL's decompression-bomb guard is for untrusted input
+        try: back = Image.open(tmp)
+        finally: Image.MAX_IMAGE_PIXELS = limit
+        with back:
             if back.size != img.size or back.mode != 'RGB':
                 raise ImageWriteError(f"{path}: {fmt} wrote a {back.size[0]}x{back.size[1]} {back.mode} image instead of {img.size[0]}x{img.size[1]} RGB")
         os.replace(tmp, path)
